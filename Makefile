@@ -1,0 +1,29 @@
+# The two commands a new user needs: `make run` and `make test`.
+GO ?= go
+
+.PHONY: run build test gen gen-check lint-spec vet
+
+## run: serve the API on 127.0.0.1:8080 with the SQLite file protocol.db (created on first start)
+run:
+	$(GO) run ./cmd/protocol serve
+
+## build: build the binary into bin/protocol
+build:
+	$(GO) build -o bin/protocol ./cmd/protocol
+
+## test: every check: generated code up to date, spec lint, vet, and all tests with the race detector
+test: gen-check lint-spec vet
+	$(GO) test -race -count=1 ./...
+
+## gen: regenerate gen/ from openapi.yaml
+gen:
+	$(GO) generate ./gen
+
+gen-check:
+	scripts/check-gen
+
+lint-spec:
+	scripts/lint-spec
+
+vet:
+	$(GO) vet ./...

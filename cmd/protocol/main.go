@@ -1,0 +1,84 @@
+// Command protocol runs the Protocol API server and manages its API keys.
+//
+//	protocol serve [--addr HOST:PORT] [--db PATH]
+//	protocol keys create [--db PATH] [--name NAME]
+//	protocol keys list [--db PATH]
+//	protocol keys revoke [--db PATH] KEY_ID
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `Usage:
+  protocol serve [--addr HOST:PORT] [--db PATH]
+  protocol keys create [--db PATH] [--name NAME]
+  protocol keys list [--db PATH]
+  protocol keys revoke [--db PATH] KEY_ID
+
+Environment: PROTOCOL_ADDR and PROTOCOL_DB set the defaults of --addr and --db.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "protocol:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage reports a command line that names no known command.
+var errUsage = errors.New("unknown command; see protocol --help")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, log)
+	case "keys":
+		if len(args) < 2 {
+			return errUsage
+		}
+		switch args[1] {
+		case "create":
+			return keysCreate(ctx, args[2:], stdout)
+		case "list":
+			return keysList(ctx, args[2:], stdout)
+		case "revoke":
+			return keysRevoke(ctx, args[2:], stdout)
+		}
+	}
+	return errUsage
+}
+
+// envOr is the default of a flag: the environment variable if set, else fallback.
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// newFlags makes a command's flag set with the --db flag every command has.
+func newFlags(name string, db *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(db, "db", envOr("PROTOCOL_DB", "protocol.db"), "SQLite database file (env PROTOCOL_DB)")
+	return fs
+}

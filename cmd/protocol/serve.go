@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"protocol/server"
+	"protocol/store"
+)
+
+// shutdownGrace is how long in-flight requests get to finish after SIGINT or SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	var dbPath, addr string
+	fs := newFlags("serve", &dbPath)
+	fs.StringVar(&addr, "addr", envOr("PROTOCOL_ADDR", "127.0.0.1:8080"), "address to listen on (env PROTOCOL_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the database", "err", err)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if err := ensureKey(ctx, st, ln.Addr().String(), stdout); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	handler, err := server.New(st, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", dbPath)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// ensureKey creates the first account and its key when the database has no key at all, and
+// prints the key once: it is stored only as a hash.
+func ensureKey(ctx context.Context, st *store.Store, addr string, stdout io.Writer) error {
+	has, err := st.HasKeys(ctx)
+	if err != nil || has {
+		return err
+	}
+	k, err := st.CreateAccountWithKey(ctx, "default")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+  A new API key was created. It is shown only this once; keep it somewhere safe:
+
+    %s
+
+  Try it:
+
+    curl http://%s/v1/contacts -H "Authorization: Bearer %s"
+
+`, k.Key, addr, k.Key)
+	return nil
+}

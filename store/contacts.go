@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+)
+
+// NewContact is what a client gives to create a contact.
+type NewContact struct {
+	Username    string
+	PhoneNumber string
+	AvatarURL   *string
+	DisplayName *string
+}
+
+// ContactChanges is a partial update of a contact; fields not Set stay as they are.
+type ContactChanges struct {
+	Username    Optional[string]
+	PhoneNumber Optional[string]
+	AvatarURL   Optional[string]
+	DisplayName Optional[string]
+}
+
+// ContactFilter narrows a contact list.
+type ContactFilter struct {
+	// Active, when set, keeps only contacts with (true) or without (false) a last_active_at.
+	Active *bool
+}
+
+// contacts selects contacts with the id of their one-to-one conversation.
+func contacts(db *gorm.DB) *gorm.DB {
+	return db.Table("contacts").
+		Select("contacts.*, conversations.id AS conversation_id").
+		Joins("LEFT JOIN conversations ON conversations.contact_id = contacts.id")
+}
+
+// CreateContact adds a contact and its one-to-one conversation in one transaction.
+func (s *Store) CreateContact(ctx context.Context, accountID string, in NewContact) (Contact, error) {
+	now := s.unix()
+	c := Contact{
+		ID:          NewID(),
+		AccountID:   accountID,
+		Username:    in.Username,
+		PhoneNumber: in.PhoneNumber,
+		AvatarURL:   in.AvatarURL,
+		DisplayName: in.DisplayName,
+		CreatedAt:   now,
+	}
+	conv := Conversation{ID: NewID(), AccountID: accountID, ContactID: &c.ID, CreatedAt: now}
+	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := usernameFree(tx, accountID, in.Username, ""); err != nil {
+			return err
+		}
+		if err := tx.Omit("conversation_id").Create(&c).Error; err != nil {
+			return translateConflict(err, "username", in.Username)
+		}
+		return tx.Create(&conv).Error
+	})
+	if err != nil {
+		return Contact{}, err
+	}
+	c.ConversationID = &conv.ID
+	return c, nil
+}
+
+// usernameFree returns a *ConflictError if another contact of the account (other than exceptID)
+// already has username, compared without regard to letter case.
+func usernameFree(tx *gorm.DB, accountID, username, exceptID string) error {
+	var existing string
+	err := tx.Table("contacts").Select("id").
+		Where("account_id = ? AND username = ? COLLATE NOCASE AND id <> ?", accountID, username, exceptID).
+		Take(&existing).Error
+	switch {
+	case err == nil:
+		return &ConflictError{Field: "username", Value: username, ExistingID: existing}
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return nil
+	default:
+		return err
+	}
+}
+
+// translateConflict turns a unique-constraint failure the pre-checks could not see into a
+// ConflictError on field.
+func translateConflict(err error, field, value string) error {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return &ConflictError{Field: field, Value: value}
+	}
+	return err
+}
+
+// Contact returns one contact of the account.
+func (s *Store) Contact(ctx context.Context, accountID, id string) (Contact, error) {
+	return getContact(s.reader.WithContext(ctx), accountID, id)
+}
+
+func getContact(db *gorm.DB, accountID, id string) (Contact, error) {
+	if !ValidID(id) {
+		return Contact{}, ErrNotFound
+	}
+	var c Contact
+	err := contacts(db).Where("contacts.account_id = ? AND contacts.id = ?", accountID, id).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Contact{}, ErrNotFound
+	}
+	return c, err
+}
+
+// UpdateContact applies the changes that are Set and returns the contact as it now is.
+func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch ContactChanges) (Contact, error) {
+	var out Contact
+	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := getContact(tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		updates := map[string]any{}
+		if ch.Username.Set {
+			if err := usernameFree(tx, accountID, *ch.Username.Value, id); err != nil {
+				return err
+			}
+			updates["username"] = *ch.Username.Value
+		}
+		if ch.PhoneNumber.Set {
+			updates["phone_number"] = *ch.PhoneNumber.Value
+		}
+		if ch.AvatarURL.Set {
+			updates["avatar_url"] = ch.AvatarURL.Value
+		}
+		if ch.DisplayName.Set {
+			updates["display_name"] = ch.DisplayName.Value
+		}
+		if len(updates) > 0 {
+			err := tx.Table("contacts").Where("seq = ?", c.Seq).Updates(updates).Error
+			if err != nil {
+				return translateConflict(err, "username", derefOr(ch.Username.Value, ""))
+			}
+		}
+		out, err = getContact(tx, accountID, id)
+		return err
+	})
+	return out, err
+}
+
+// DeleteContact deletes a contact and, in the same transaction, its conversation.
+func (s *Store) DeleteContact(ctx context.Context, accountID, id string) error {
+	if !ValidID(id) {
+		return ErrNotFound
+	}
+	return s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The foreign key would cascade too; deleting explicitly keeps the rule visible here.
+		if err := tx.Where("account_id = ? AND contact_id = ?", accountID, id).Delete(&Conversation{}).Error; err != nil {
+			return err
+		}
+		res := tx.Where("account_id = ? AND id = ?", accountID, id).Delete(&Contact{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// ListContacts returns one page of the account's contacts, newest first, and whether there are
+// more in the direction paged.
+func (s *Store) ListContacts(ctx context.Context, accountID string, page Page, f ContactFilter) ([]Contact, bool, error) {
+	db := s.reader.WithContext(ctx)
+	q := contacts(db).Where("contacts.account_id = ?", accountID)
+	if f.Active != nil {
+		q = q.Where("(contacts.last_active_at IS NOT NULL) = ?", *f.Active)
+	}
+	return listPage[Contact](ctx, db, q, "contacts", accountID, page)
+}
+
+// MarkContactActive records when a contact was last active on the platform. The API has no
+// endpoint for it: activity comes from the platform itself.
+func (s *Store) MarkContactActive(ctx context.Context, accountID, id string, at int64) error {
+	res := s.writer.WithContext(ctx).Table("contacts").
+		Where("account_id = ? AND id = ?", accountID, id).Update("last_active_at", at)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func derefOr[T any](p *T, fallback T) T {
+	if p == nil {
+		return fallback
+	}
+	return *p
+}

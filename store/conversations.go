@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+)
+
+// NewConversation is what a client gives to create a conversation: exactly one of ContactID
+// and GroupID (the API layer enforces "exactly one").
+type NewConversation struct {
+	ContactID *string
+	GroupID   *string
+}
+
+// ConversationChanges is a partial update of a conversation; fields not Set stay as they are.
+type ConversationChanges struct {
+	PinnedMessageID Optional[string]
+	IsPinned        Optional[bool]
+	IsMuted         Optional[bool]
+	ArchivedAt      Optional[int64]
+}
+
+// ConversationFilter narrows a conversation list; nil fields do not filter.
+type ConversationFilter struct {
+	Muted    *bool
+	Archived *bool
+	Pinned   *bool
+	GroupID  *string
+}
+
+// CreateConversation adds a conversation with one of the account's contacts or for a group.
+// A contact or a group has at most one conversation: a second one is a *ConflictError naming
+// the existing conversation.
+func (s *Store) CreateConversation(ctx context.Context, accountID string, in NewConversation) (Conversation, error) {
+	conv := Conversation{ID: NewID(), AccountID: accountID, ContactID: in.ContactID, GroupID: in.GroupID, CreatedAt: s.unix()}
+	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if in.ContactID != nil {
+			if _, err := getContact(tx, accountID, *in.ContactID); errors.Is(err, ErrNotFound) {
+				return &ReferenceError{Field: "contact_id", ID: *in.ContactID}
+			} else if err != nil {
+				return err
+			}
+			if err := conversationFree(tx, "contact_id", accountID, *in.ContactID); err != nil {
+				return err
+			}
+		}
+		if in.GroupID != nil {
+			if err := conversationFree(tx, "group_id", accountID, *in.GroupID); err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(&conv).Error; err != nil {
+			field, value := "group_id", derefOr(in.GroupID, "")
+			if in.ContactID != nil {
+				field, value = "contact_id", *in.ContactID
+			}
+			return translateConflict(err, field, value)
+		}
+		return nil
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	return conv, nil
+}
+
+// conversationFree returns a *ConflictError if the account already has a conversation whose
+// column (contact_id or group_id) equals value.
+func conversationFree(tx *gorm.DB, column, accountID, value string) error {
+	var existing string
+	err := tx.Table("conversations").Select("id").
+		Where("account_id = ? AND "+column+" = ?", accountID, value).Take(&existing).Error
+	switch {
+	case err == nil:
+		return &ConflictError{Field: column, Value: value, ExistingID: existing}
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return nil
+	default:
+		return err
+	}
+}
+
+// Conversation returns one conversation of the account.
+func (s *Store) Conversation(ctx context.Context, accountID, id string) (Conversation, error) {
+	return getConversation(s.reader.WithContext(ctx), accountID, id)
+}
+
+func getConversation(db *gorm.DB, accountID, id string) (Conversation, error) {
+	if !ValidID(id) {
+		return Conversation{}, ErrNotFound
+	}
+	var c Conversation
+	err := db.Where("account_id = ? AND id = ?", accountID, id).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Conversation{}, ErrNotFound
+	}
+	return c, err
+}
+
+// UpdateConversation applies the changes that are Set and returns the conversation as it now is.
+func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch ConversationChanges) (Conversation, error) {
+	var out Conversation
+	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := getConversation(tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		updates := map[string]any{}
+		if ch.PinnedMessageID.Set {
+			updates["pinned_message_id"] = ch.PinnedMessageID.Value
+		}
+		if ch.IsPinned.Set {
+			updates["is_pinned"] = *ch.IsPinned.Value
+		}
+		if ch.IsMuted.Set {
+			updates["is_muted"] = *ch.IsMuted.Value
+		}
+		if ch.ArchivedAt.Set {
+			updates["archived_at"] = ch.ArchivedAt.Value
+		}
+		if len(updates) > 0 {
+			if err := tx.Table("conversations").Where("seq = ?", c.Seq).Updates(updates).Error; err != nil {
+				return err
+			}
+		}
+		out, err = getConversation(tx, accountID, id)
+		return err
+	})
+	return out, err
+}
+
+// DeleteConversation deletes a conversation. Its contact stays; the contact's conversation_id
+// reads as null from then on, because it is derived from this row.
+func (s *Store) DeleteConversation(ctx context.Context, accountID, id string) error {
+	if !ValidID(id) {
+		return ErrNotFound
+	}
+	res := s.writer.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Delete(&Conversation{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ListConversations returns one page of the account's conversations, newest first, and whether
+// there are more in the direction paged.
+func (s *Store) ListConversations(ctx context.Context, accountID string, page Page, f ConversationFilter) ([]Conversation, bool, error) {
+	db := s.reader.WithContext(ctx)
+	q := db.Table("conversations").Where("conversations.account_id = ?", accountID)
+	if f.Muted != nil {
+		q = q.Where("conversations.is_muted = ?", *f.Muted)
+	}
+	if f.Pinned != nil {
+		q = q.Where("conversations.is_pinned = ?", *f.Pinned)
+	}
+	if f.Archived != nil {
+		q = q.Where("(conversations.archived_at IS NOT NULL) = ?", *f.Archived)
+	}
+	if f.GroupID != nil {
+		q = q.Where("conversations.group_id = ?", *f.GroupID)
+	}
+	return listPage[Conversation](ctx, db, q, "conversations", accountID, page)
+}

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one versioned schema change. Versions only grow; a released migration is never
+// edited, so a newer binary can bring any older database file up to date without losing data.
+type migration struct {
+	version int
+	name    string
+	sql     []string
+}
+
+var migrations = []migration{
+	{1, "accounts, api keys, contacts and conversations", []string{
+		`CREATE TABLE accounts (
+			id         TEXT PRIMARY KEY,
+			name       TEXT NOT NULL,
+			created_at INTEGER NOT NULL
+		)`,
+		`CREATE TABLE api_keys (
+			id         TEXT PRIMARY KEY,
+			account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			name       TEXT NOT NULL,
+			hash       TEXT NOT NULL UNIQUE,
+			hint       TEXT NOT NULL,
+			created_at INTEGER NOT NULL,
+			revoked_at INTEGER
+		)`,
+		// seq orders a list newest first and is the keyset cursor's position. AUTOINCREMENT
+		// never reuses a value, so a position stays meaningful after deletes.
+		`CREATE TABLE contacts (
+			seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+			id             TEXT NOT NULL UNIQUE,
+			account_id     TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			username       TEXT NOT NULL,
+			phone_number   TEXT NOT NULL,
+			avatar_url     TEXT,
+			display_name   TEXT,
+			last_active_at INTEGER,
+			created_at     INTEGER NOT NULL
+		)`,
+		// Usernames are unique per account regardless of letter case, as people type them.
+		`CREATE UNIQUE INDEX contacts_account_username ON contacts(account_id, username COLLATE NOCASE)`,
+		`CREATE INDEX contacts_account_seq ON contacts(account_id, seq)`,
+		`CREATE INDEX contacts_account_active_seq ON contacts(account_id, (last_active_at IS NOT NULL), seq)`,
+		`CREATE TABLE conversations (
+			seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+			id                TEXT NOT NULL UNIQUE,
+			account_id        TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			contact_id        TEXT UNIQUE REFERENCES contacts(id) ON DELETE CASCADE,
+			group_id          TEXT,
+			pinned_message_id TEXT,
+			is_pinned         INTEGER NOT NULL DEFAULT 0,
+			is_muted          INTEGER NOT NULL DEFAULT 0,
+			last_active_at    INTEGER,
+			last_opened_at    INTEGER,
+			created_at        INTEGER NOT NULL,
+			archived_at       INTEGER
+		)`,
+		`CREATE UNIQUE INDEX conversations_account_group ON conversations(account_id, group_id) WHERE group_id IS NOT NULL`,
+		`CREATE INDEX conversations_account_seq ON conversations(account_id, seq)`,
+		`CREATE INDEX conversations_account_group_seq ON conversations(account_id, group_id, seq)`,
+		`CREATE INDEX conversations_account_muted_seq ON conversations(account_id, is_muted, seq)`,
+		`CREATE INDEX conversations_account_pinned_seq ON conversations(account_id, is_pinned, seq)`,
+		`CREATE INDEX conversations_account_archived_seq ON conversations(account_id, (archived_at IS NOT NULL), seq)`,
+	}},
+}
+
+// schemaMigration records that a migration was applied.
+type schemaMigration struct {
+	Version   int    `gorm:"column:version;primaryKey"`
+	Name      string `gorm:"column:name"`
+	AppliedAt int64  `gorm:"column:applied_at;autoCreateTime:false"`
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+// migrate applies, in one transaction each, the migrations the database has not seen yet.
+func migrate(ctx context.Context, db *gorm.DB, now func() time.Time) error {
+	err := db.WithContext(ctx).Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`).Error
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var applied []int
+	if err := db.WithContext(ctx).Model(&schemaMigration{}).Pluck("version", &applied).Error; err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	done := make(map[int]bool, len(applied))
+	latest := 0
+	for _, v := range applied {
+		done[v] = true
+		latest = max(latest, v)
+	}
+	if known := migrations[len(migrations)-1].version; latest > known {
+		return fmt.Errorf("migrate: the database is at schema version %d, newer than this binary knows (%d)", latest, known)
+	}
+	for _, m := range migrations {
+		if done[m.version] {
+			continue
+		}
+		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for _, stmt := range m.sql {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: now().Unix()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migrate to version %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
