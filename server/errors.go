@@ -11,25 +11,26 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"protocol/gen"
 	"protocol/store"
 )
 
-// Error codes of the envelope, as the spec's Error schema lists them.
+// The envelope's codes, named by the spec's Error schema.
 const (
-	codeInvalidRequest       = "invalid_request"
-	codeUnauthorized         = "unauthorized"
-	codeNotFound             = "not_found"
-	codeMethodNotAllowed     = "method_not_allowed"
-	codeConflict             = "conflict"
-	codePayloadTooLarge      = "payload_too_large"
-	codeUnsupportedMediaType = "unsupported_media_type"
-	codeInternal             = "internal_error"
+	codeInvalidRequest       = gen.ErrorErrorCodeInvalidRequest
+	codeUnauthorized         = gen.ErrorErrorCodeUnauthorized
+	codeNotFound             = gen.ErrorErrorCodeNotFound
+	codeMethodNotAllowed     = gen.ErrorErrorCodeMethodNotAllowed
+	codeConflict             = gen.ErrorErrorCodeConflict
+	codePayloadTooLarge      = gen.ErrorErrorCodePayloadTooLarge
+	codeUnsupportedMediaType = gen.ErrorErrorCodeUnsupportedMediaType
+	codeInternal             = gen.ErrorErrorCodeInternalError
 )
 
 // apiError is an error that already knows its place in the envelope.
 type apiError struct {
 	Status  int
-	Code    string
+	Code    gen.ErrorErrorCode
 	Message string
 	Param   string
 }
@@ -47,18 +48,6 @@ var errNoBody = &apiError{Status: http.StatusUnsupportedMediaType, Code: codeUns
 
 const mediaTypeMessage = "Content-Type must be application/json or application/x-www-form-urlencoded."
 
-// envelope is the JSON shape of every error response.
-type envelope struct {
-	Error envelopeBody `json:"error"`
-}
-
-type envelopeBody struct {
-	Type    string `json:"type"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Param   string `json:"param,omitempty"`
-}
-
 // errorHandler is Echo's HTTPErrorHandler and so the one writer of error responses: handler
 // errors, store sentinels, validation failures, routing errors and recovered panics all end here.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
@@ -73,14 +62,20 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if e.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="protocol"`)
 		}
-		typ := "invalid_request"
+		env := gen.Error{}
+		env.Error.Type = gen.ErrorErrorTypeInvalidRequest
 		if e.Status >= 500 {
-			typ = "api_error"
+			env.Error.Type = gen.ErrorErrorTypeApiError
+		}
+		env.Error.Code, env.Error.Message = e.Code, e.Message
+		if e.Param != "" {
+			param := printable(e.Param)
+			env.Error.Param = &param
 		}
 		var body bytes.Buffer
 		enc := json.NewEncoder(&body)
 		enc.SetEscapeHTML(false) // messages quote "<key>"; they are JSON, not HTML
-		_ = enc.Encode(envelope{Error: envelopeBody{Type: typ, Code: e.Code, Message: e.Message, Param: printable(e.Param)}})
+		_ = enc.Encode(env)
 		if c.Request().Method == http.MethodHead {
 			err = c.NoContent(e.Status)
 		} else {
