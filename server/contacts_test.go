@@ -36,8 +36,9 @@ func createContact(t *testing.T, s *servertest.Server, body map[string]any) gen.
 
 func TestCreateContact(t *testing.T) {
 	for name, req := range map[string]servertest.Request{
-		"JSON": {Method: http.MethodPost, Path: "/v1/contacts", JSON: frank},
-		"Form": {Method: http.MethodPost, Path: "/v1/contacts", Form: frankForm},
+		"JSON":                   {Method: http.MethodPost, Path: "/v1/contacts", JSON: frank},
+		"Form":                   {Method: http.MethodPost, Path: "/v1/contacts", Form: frankForm},
+		"JSONMixedCaseMediaType": {Method: http.MethodPost, Path: "/v1/contacts", JSON: frank, ContentType: "Application/JSON; charset=UTF-8"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := servertest.New(t)

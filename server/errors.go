@@ -46,7 +46,7 @@ func invalid(param, message string) *apiError {
 // declared media type.
 var errNoBody = &apiError{Status: http.StatusUnsupportedMediaType, Code: codeUnsupportedMediaType, Message: mediaTypeMessage}
 
-const mediaTypeMessage = "Content-Type must be application/json or application/x-www-form-urlencoded."
+const mediaTypeMessage = "Content-Type must be application/json or application/x-www-form-urlencoded (in UTF-8)."
 
 // errorHandler is Echo's HTTPErrorHandler and so the one writer of error responses: handler
 // errors, store sentinels, validation failures, routing errors and recovered panics all end here.

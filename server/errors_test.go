@@ -40,6 +40,7 @@ func TestErrorCodes(t *testing.T) {
 		{"UnsupportedMediaType", servertest.Request{Method: http.MethodPost, Path: "/v1/contacts", Body: "username=x", ContentType: "text/plain"}, 415, "unsupported_media_type", ""},
 		{"MissingContentType", servertest.Request{Method: http.MethodPost, Path: "/v1/contacts", Body: `{"username":"x","phone_number":"123"}`}, 415, "unsupported_media_type", ""},
 		{"MultipartNotDeclared", servertest.Request{Method: http.MethodPost, Path: "/v1/contacts", Body: "--x--", ContentType: "multipart/form-data; boundary=x"}, 415, "unsupported_media_type", ""},
+		{"Latin1", servertest.Request{Method: http.MethodPost, Path: "/v1/contacts", Body: `{}`, ContentType: "application/json; charset=latin1"}, 415, "unsupported_media_type", ""},
 		{"EmptyBody", servertest.Request{Method: http.MethodPost, Path: "/v1/contacts"}, 400, "invalid_request", ""},
 		{"MalformedJSON", servertest.Request{Method: http.MethodPost, Path: "/v1/contacts", Body: `{"username":`, ContentType: "application/json"}, 400, "invalid_request", ""},
 		{"TrailingJSON", servertest.Request{Method: http.MethodPost, Path: "/v1/contacts", Body: `{"username":"a","phone_number":"123"} {}`, ContentType: "application/json"}, 400, "invalid_request", ""},

@@ -137,10 +137,15 @@ func checkBody(req *http.Request, body *openapi3.RequestBody) error {
 	if len(data) == 0 && ct == "" {
 		return nil // kin-openapi answers that the body is required
 	}
-	mediaType, _, err := mime.ParseMediaType(ct)
+	mediaType, params, err := mime.ParseMediaType(ct)
 	if err != nil || body.Content.Get(mediaType) == nil {
 		return errNoBody
 	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return errNoBody
+	}
+	// Media types are case-insensitive; the generated handler compares them as written.
+	req.Header.Set(echo.HeaderContentType, mediaType)
 	if !utf8.Valid(data) {
 		return invalid("", "The request body must be valid UTF-8.")
 	}
