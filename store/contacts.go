@@ -173,7 +173,7 @@ func (s *Store) ListContacts(ctx context.Context, accountID string, page Page, f
 	if f.Active != nil {
 		q = q.Where("(contacts.last_active_at IS NOT NULL) = ?", *f.Active)
 	}
-	return listPage[Contact](ctx, db, q, "contacts", accountID, page)
+	return listPage[Contact](ctx, db, q, "contacts", accountID, page, false)
 }
 
 // MarkContactActive records when a contact was last active on the platform. The API has no

@@ -164,5 +164,6 @@ func (s *Store) ListConversations(ctx context.Context, accountID string, page Pa
 	if f.GroupID != nil {
 		q = q.Where("conversations.group_id = ?", *f.GroupID)
 	}
-	return listPage[Conversation](ctx, db, q, "conversations", accountID, page)
+	// An account has at most one conversation per group (a unique index).
+	return listPage[Conversation](ctx, db, q, "conversations", accountID, page, f.GroupID != nil)
 }

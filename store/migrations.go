@@ -65,7 +65,6 @@ var migrations = []migration{
 		)`,
 		`CREATE UNIQUE INDEX conversations_account_group ON conversations(account_id, group_id) WHERE group_id IS NOT NULL`,
 		`CREATE INDEX conversations_account_seq ON conversations(account_id, seq)`,
-		`CREATE INDEX conversations_account_group_seq ON conversations(account_id, group_id, seq)`,
 		`CREATE INDEX conversations_account_muted_seq ON conversations(account_id, is_muted, seq)`,
 		`CREATE INDEX conversations_account_pinned_seq ON conversations(account_id, is_pinned, seq)`,
 		`CREATE INDEX conversations_account_archived_seq ON conversations(account_id, (archived_at IS NOT NULL), seq)`,

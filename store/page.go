@@ -27,7 +27,10 @@ func (c Conversation) position() int64 { return c.Seq }
 // OFFSET: the cursor's seq bounds the index range, so any page costs what the first one does.
 // The cursor must name an object of the same account and table, but it need not match q's
 // filters: it is only a position.
-func listPage[T keyedRow](ctx context.Context, db *gorm.DB, q *gorm.DB, table, accountID string, page Page) ([]T, bool, error) {
+//
+// unique says q matches at most one row (an equality on a unique column): the ORDER BY is then
+// left out, since SQLite would otherwise sort that one row with a temporary B-tree.
+func listPage[T keyedRow](ctx context.Context, db *gorm.DB, q *gorm.DB, table, accountID string, page Page, unique bool) ([]T, bool, error) {
 	limit := page.Limit
 	seqCol := table + ".seq"
 	descending := true
@@ -50,8 +53,11 @@ func listPage[T keyedRow](ctx context.Context, db *gorm.DB, q *gorm.DB, table, a
 	if !descending {
 		order = seqCol + " ASC"
 	}
+	if !unique {
+		q = q.Order(order)
+	}
 	var rows []T
-	if err := q.Order(order).Limit(limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
 		return nil, false, err
 	}
 	hasMore := len(rows) > limit

@@ -11,9 +11,9 @@ import (
 	"protocol/store"
 )
 
-func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
+func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var dbPath, name string
-	fs := newFlags("keys create", &dbPath)
+	fs := newFlags("keys create", &dbPath, stderr)
 	fs.StringVar(&name, "name", "default", "name of the new account and key")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -28,9 +28,9 @@ func keysCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 }
 
-func keysList(ctx context.Context, args []string, stdout io.Writer) error {
+func keysList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var dbPath string
-	fs := newFlags("keys list", &dbPath)
+	fs := newFlags("keys list", &dbPath, stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,9 +52,9 @@ func keysList(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 }
 
-func keysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
+func keysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var dbPath string
-	fs := newFlags("keys revoke", &dbPath)
+	fs := newFlags("keys revoke", &dbPath, stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

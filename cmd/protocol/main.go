@@ -51,18 +51,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], stdout, log)
+		return serve(ctx, args[1:], stdout, stderr, log)
 	case "keys":
 		if len(args) < 2 {
 			return errUsage
 		}
 		switch args[1] {
 		case "create":
-			return keysCreate(ctx, args[2:], stdout)
+			return keysCreate(ctx, args[2:], stdout, stderr)
 		case "list":
-			return keysList(ctx, args[2:], stdout)
+			return keysList(ctx, args[2:], stdout, stderr)
 		case "revoke":
-			return keysRevoke(ctx, args[2:], stdout)
+			return keysRevoke(ctx, args[2:], stdout, stderr)
 		}
 	}
 	return errUsage
@@ -77,8 +77,9 @@ func envOr(name, fallback string) string {
 }
 
 // newFlags makes a command's flag set with the --db flag every command has.
-func newFlags(name string, db *string) *flag.FlagSet {
+func newFlags(name string, db *string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.StringVar(db, "db", envOr("PROTOCOL_DB", "protocol.db"), "SQLite database file (env PROTOCOL_DB)")
 	return fs
 }

@@ -17,9 +17,9 @@ import (
 // shutdownGrace is how long in-flight requests get to finish after SIGINT or SIGTERM.
 const shutdownGrace = 30 * time.Second
 
-func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	var dbPath, addr string
-	fs := newFlags("serve", &dbPath)
+	fs := newFlags("serve", &dbPath, stderr)
 	fs.StringVar(&addr, "addr", envOr("PROTOCOL_ADDR", "127.0.0.1:8080"), "address to listen on (env PROTOCOL_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
