@@ -62,6 +62,8 @@ const (
 	ErrorErrorCodeMethodNotAllowed     ErrorErrorCode = "method_not_allowed"
 	ErrorErrorCodeNotFound             ErrorErrorCode = "not_found"
 	ErrorErrorCodePayloadTooLarge      ErrorErrorCode = "payload_too_large"
+	ErrorErrorCodePreconditionFailed   ErrorErrorCode = "precondition_failed"
+	ErrorErrorCodeRateLimited          ErrorErrorCode = "rate_limited"
 	ErrorErrorCodeUnauthorized         ErrorErrorCode = "unauthorized"
 	ErrorErrorCodeUnsupportedMediaType ErrorErrorCode = "unsupported_media_type"
 )
@@ -80,6 +82,10 @@ func (e ErrorErrorCode) Valid() bool {
 	case ErrorErrorCodeNotFound:
 		return true
 	case ErrorErrorCodePayloadTooLarge:
+		return true
+	case ErrorErrorCodePreconditionFailed:
+		return true
+	case ErrorErrorCodeRateLimited:
 		return true
 	case ErrorErrorCodeUnauthorized:
 		return true
@@ -432,6 +438,15 @@ type ConversationId = Id
 // Example: WAz8eIbvDR60rouK
 type EndingBefore = Id
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -458,6 +473,12 @@ type NotFound = Error
 // PayloadTooLarge The error envelope every failed request answers with.
 type PayloadTooLarge = Error
 
+// PreconditionFailed The error envelope every failed request answers with.
+type PreconditionFailed = Error
+
+// TooManyRequests The error envelope every failed request answers with.
+type TooManyRequests = Error
+
 // Unauthorized The error envelope every failed request answers with.
 type Unauthorized = Error
 
@@ -477,6 +498,30 @@ type ListContactsParams struct {
 
 	// Active Only show contacts that have been active (`true`: `last_active_at` is set) or that have never been active (`false`).
 	Active *bool `form:"active,omitempty" json:"active,omitempty"`
+}
+
+// CreateContactParams defines parameters for CreateContact.
+type CreateContactParams struct {
+	// IdempotencyKey Makes the request safe to retry: within 24 hours, a request with the same key and the same body answers the first response again (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different body answers 409. Keys are per account; use a random string such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteContactParams defines parameters for DeleteContact.
+type DeleteContactParams struct {
+	// IfMatch An ETag from an earlier response; the change is made only if the object still has it, else 412 and nothing changes. Prevents lost updates.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetContactParams defines parameters for GetContact.
+type GetContactParams struct {
+	// IfNoneMatch An ETag from an earlier response; if the object still has it, the answer is 304 with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateContactParams defines parameters for UpdateContact.
+type UpdateContactParams struct {
+	// IfMatch An ETag from an earlier response; the change is made only if the object still has it, else 412 and nothing changes. Prevents lost updates.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListConversationsParams defines parameters for ListConversations.
@@ -501,6 +546,30 @@ type ListConversationsParams struct {
 
 	// GroupId Only show conversations for the specified group.
 	GroupId *Id `form:"group_id,omitempty" json:"group_id,omitempty"`
+}
+
+// CreateConversationParams defines parameters for CreateConversation.
+type CreateConversationParams struct {
+	// IdempotencyKey Makes the request safe to retry: within 24 hours, a request with the same key and the same body answers the first response again (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different body answers 409. Keys are per account; use a random string such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteConversationParams defines parameters for DeleteConversation.
+type DeleteConversationParams struct {
+	// IfMatch An ETag from an earlier response; the change is made only if the object still has it, else 412 and nothing changes. Prevents lost updates.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetConversationParams defines parameters for GetConversation.
+type GetConversationParams struct {
+	// IfNoneMatch An ETag from an earlier response; if the object still has it, the answer is 304 with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateConversationParams defines parameters for UpdateConversation.
+type UpdateConversationParams struct {
+	// IfMatch An ETag from an earlier response; the change is made only if the object still has it, else 412 and nothing changes. Prevents lost updates.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CreateContactJSONRequestBody defines body for CreateContact for application/json ContentType.
@@ -537,31 +606,31 @@ type ServerInterface interface {
 	ListContacts(ctx echo.Context, params ListContactsParams) error
 	// CreateContact Create a contact
 	// (POST /v1/contacts)
-	CreateContact(ctx echo.Context) error
+	CreateContact(ctx echo.Context, params CreateContactParams) error
 	// DeleteContact Delete a contact
 	// (DELETE /v1/contacts/{id})
-	DeleteContact(ctx echo.Context, id ContactId) error
+	DeleteContact(ctx echo.Context, id ContactId, params DeleteContactParams) error
 	// GetContact Retrieve a contact
 	// (GET /v1/contacts/{id})
-	GetContact(ctx echo.Context, id ContactId) error
+	GetContact(ctx echo.Context, id ContactId, params GetContactParams) error
 	// UpdateContact Update a contact
 	// (PUT /v1/contacts/{id})
-	UpdateContact(ctx echo.Context, id ContactId) error
+	UpdateContact(ctx echo.Context, id ContactId, params UpdateContactParams) error
 	// ListConversations List all conversations
 	// (GET /v1/conversations)
 	ListConversations(ctx echo.Context, params ListConversationsParams) error
 	// CreateConversation Create a conversation
 	// (POST /v1/conversations)
-	CreateConversation(ctx echo.Context) error
+	CreateConversation(ctx echo.Context, params CreateConversationParams) error
 	// DeleteConversation Delete a conversation
 	// (DELETE /v1/conversations/{id})
-	DeleteConversation(ctx echo.Context, id ConversationId) error
+	DeleteConversation(ctx echo.Context, id ConversationId, params DeleteConversationParams) error
 	// GetConversation Retrieve a conversation
 	// (GET /v1/conversations/{id})
-	GetConversation(ctx echo.Context, id ConversationId) error
+	GetConversation(ctx echo.Context, id ConversationId, params GetConversationParams) error
 	// UpdateConversation Update a conversation
 	// (PUT /v1/conversations/{id})
-	UpdateConversation(ctx echo.Context, id ConversationId) error
+	UpdateConversation(ctx echo.Context, id ConversationId, params UpdateConversationParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -621,8 +690,28 @@ func (w *ServerInterfaceWrapper) ListContacts(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateContact(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateContact(ctx)
+	err = w.Handler.CreateContact(ctx, params)
 	return err
 }
 
@@ -637,8 +726,28 @@ func (w *ServerInterfaceWrapper) DeleteContact(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteContact(ctx, id)
+	err = w.Handler.DeleteContact(ctx, id, params)
 	return err
 }
 
@@ -653,8 +762,28 @@ func (w *ServerInterfaceWrapper) GetContact(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetContact(ctx, id)
+	err = w.Handler.GetContact(ctx, id, params)
 	return err
 }
 
@@ -669,8 +798,28 @@ func (w *ServerInterfaceWrapper) UpdateContact(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateContactParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.UpdateContact(ctx, id)
+	err = w.Handler.UpdateContact(ctx, id, params)
 	return err
 }
 
@@ -738,8 +887,28 @@ func (w *ServerInterfaceWrapper) ListConversations(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateConversation(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateConversationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateConversation(ctx)
+	err = w.Handler.CreateConversation(ctx, params)
 	return err
 }
 
@@ -754,8 +923,28 @@ func (w *ServerInterfaceWrapper) DeleteConversation(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteConversationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteConversation(ctx, id)
+	err = w.Handler.DeleteConversation(ctx, id, params)
 	return err
 }
 
@@ -770,8 +959,28 @@ func (w *ServerInterfaceWrapper) GetConversation(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetConversationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetConversation(ctx, id)
+	err = w.Handler.GetConversation(ctx, id, params)
 	return err
 }
 
@@ -786,8 +995,28 @@ func (w *ServerInterfaceWrapper) UpdateConversation(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateConversationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.UpdateConversation(ctx, id)
+	err = w.Handler.UpdateConversation(ctx, id, params)
 	return err
 }
 
@@ -852,16 +1081,62 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
-type BadRequestJSONResponse Error
+type BadRequestResponseHeaders struct {
+	IdempotentReplayed  *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type BadRequestJSONResponse struct {
+	Body Error
 
-type ConflictJSONResponse Error
+	Headers BadRequestResponseHeaders
+}
 
-type ErrorJSONResponse Error
+type ConflictResponseHeaders struct {
+	IdempotentReplayed  *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type ConflictJSONResponse struct {
+	Body Error
 
-type InternalErrorJSONResponse Error
+	Headers ConflictResponseHeaders
+}
+
+type ErrorResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type ErrorJSONResponse struct {
+	Body Error
+
+	Headers ErrorResponseHeaders
+}
+
+type InternalErrorResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type InternalErrorJSONResponse struct {
+	Body Error
+
+	Headers InternalErrorResponseHeaders
+}
 
 type MethodNotAllowedResponseHeaders struct {
-	Allow *string
+	Allow               *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
 }
 type MethodNotAllowedJSONResponse struct {
 	Body Error
@@ -869,12 +1144,72 @@ type MethodNotAllowedJSONResponse struct {
 	Headers MethodNotAllowedResponseHeaders
 }
 
-type NotFoundJSONResponse Error
+type NotFoundResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type NotFoundJSONResponse struct {
+	Body Error
 
-type PayloadTooLargeJSONResponse Error
+	Headers NotFoundResponseHeaders
+}
+
+type NotModifiedResponseHeaders struct {
+	ETag                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
+type PayloadTooLargeResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type PayloadTooLargeJSONResponse struct {
+	Body Error
+
+	Headers PayloadTooLargeResponseHeaders
+}
+
+type PreconditionFailedResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type PreconditionFailedJSONResponse struct {
+	Body Error
+
+	Headers PreconditionFailedResponseHeaders
+}
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter          *int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type TooManyRequestsJSONResponse struct {
+	Body Error
+
+	Headers TooManyRequestsResponseHeaders
+}
 
 type UnauthorizedResponseHeaders struct {
-	WWWAuthenticate *string
+	WWWAuthenticate     *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
 }
 type UnauthorizedJSONResponse struct {
 	Body Error
@@ -882,7 +1217,17 @@ type UnauthorizedJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
-type UnsupportedMediaTypeJSONResponse Error
+type UnsupportedMediaTypeResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+type UnsupportedMediaTypeJSONResponse struct {
+	Body Error
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type GetHealthRequestObject struct {
 }
@@ -891,15 +1236,25 @@ type GetHealthResponseObject interface {
 	VisitGetHealthResponse(w http.ResponseWriter) error
 }
 
-type GetHealth200JSONResponse Health
+type GetHealth200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type GetHealth200JSONResponse struct {
+	Body    Health
+	Headers GetHealth200ResponseHeaders
+}
 
 func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -917,6 +1272,18 @@ func (response GetHealth405JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	if response.Headers.Allow != nil {
 		w.Header().Set("Allow", fmt.Sprint(*response.Headers.Allow))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(405)
 	_, err := buf.WriteTo(w)
 	return err
@@ -927,10 +1294,22 @@ type GetHealth500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -944,15 +1323,37 @@ type ListContactsResponseObject interface {
 	VisitListContactsResponse(w http.ResponseWriter) error
 }
 
-type ListContacts200JSONResponse ContactList
+type ListContacts200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type ListContacts200JSONResponse struct {
+	Body    ContactList
+	Headers ListContacts200ResponseHeaders
+}
 
 func (response ListContacts200JSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -963,10 +1364,25 @@ type ListContacts400JSONResponse struct{ BadRequestJSONResponse }
 func (response ListContacts400JSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -984,7 +1400,48 @@ func (response ListContacts401JSONResponse) VisitListContactsResponse(w http.Res
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContacts429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListContacts429JSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -994,10 +1451,22 @@ type ListContacts500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListContacts500JSONResponse) VisitListContactsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1005,6 +1474,7 @@ func (response ListContacts500JSONResponse) VisitListContactsResponse(w http.Res
 
 type ListContactsdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1015,12 +1485,25 @@ func (response ListContactsdefaultJSONResponse) VisitListContactsResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type CreateContactRequestObject struct {
+	Params       CreateContactParams
 	JSONBody     *CreateContactJSONRequestBody
 	FormdataBody *CreateContactFormdataRequestBody
 }
@@ -1029,15 +1512,45 @@ type CreateContactResponseObject interface {
 	VisitCreateContactResponse(w http.ResponseWriter) error
 }
 
-type CreateContact201JSONResponse Contact
+type CreateContact201ResponseHeaders struct {
+	ETag                *string
+	IdempotentReplayed  *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type CreateContact201JSONResponse struct {
+	Body    Contact
+	Headers CreateContact201ResponseHeaders
+}
 
 func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1048,10 +1561,25 @@ type CreateContact400JSONResponse struct{ BadRequestJSONResponse }
 func (response CreateContact400JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1069,6 +1597,18 @@ func (response CreateContact401JSONResponse) VisitCreateContactResponse(w http.R
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1079,10 +1619,25 @@ type CreateContact409JSONResponse struct{ ConflictJSONResponse }
 func (response CreateContact409JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1093,10 +1648,22 @@ type CreateContact413JSONResponse struct{ PayloadTooLargeJSONResponse }
 func (response CreateContact413JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1109,11 +1676,52 @@ type CreateContact415JSONResponse struct {
 func (response CreateContact415JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateContact429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateContact429JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1123,10 +1731,22 @@ type CreateContact500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateContact500JSONResponse) VisitCreateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1134,6 +1754,7 @@ func (response CreateContact500JSONResponse) VisitCreateContactResponse(w http.R
 
 type CreateContactdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1144,28 +1765,63 @@ func (response CreateContactdefaultJSONResponse) VisitCreateContactResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type DeleteContactRequestObject struct {
-	Id ContactId `json:"id"`
+	Id     ContactId `json:"id"`
+	Params DeleteContactParams
 }
 
 type DeleteContactResponseObject interface {
 	VisitDeleteContactResponse(w http.ResponseWriter) error
 }
 
-type DeleteContact200JSONResponse Deleted
+type DeleteContact200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type DeleteContact200JSONResponse struct {
+	Body    Deleted
+	Headers DeleteContact200ResponseHeaders
+}
 
 func (response DeleteContact200JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1183,6 +1839,18 @@ func (response DeleteContact401JSONResponse) VisitDeleteContactResponse(w http.R
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1193,11 +1861,78 @@ type DeleteContact404JSONResponse struct{ NotFoundJSONResponse }
 func (response DeleteContact404JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContact412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteContact412JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteContact429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteContact429JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1207,10 +1942,22 @@ type DeleteContact500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteContact500JSONResponse) VisitDeleteContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1218,6 +1965,7 @@ func (response DeleteContact500JSONResponse) VisitDeleteContactResponse(w http.R
 
 type DeleteContactdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1228,31 +1976,92 @@ func (response DeleteContactdefaultJSONResponse) VisitDeleteContactResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type GetContactRequestObject struct {
-	Id ContactId `json:"id"`
+	Id     ContactId `json:"id"`
+	Params GetContactParams
 }
 
 type GetContactResponseObject interface {
 	VisitGetContactResponse(w http.ResponseWriter) error
 }
 
-type GetContact200JSONResponse Contact
+type GetContact200ResponseHeaders struct {
+	ETag                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type GetContact200JSONResponse struct {
+	Body    Contact
+	Headers GetContact200ResponseHeaders
+}
 
 func (response GetContact200JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetContact304Response = NotModifiedResponse
+
+func (response GetContact304Response) VisitGetContactResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetContact401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -1267,6 +2076,18 @@ func (response GetContact401JSONResponse) VisitGetContactResponse(w http.Respons
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1277,11 +2098,52 @@ type GetContact404JSONResponse struct{ NotFoundJSONResponse }
 func (response GetContact404JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetContact429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetContact429JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1291,10 +2153,22 @@ type GetContact500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetContact500JSONResponse) VisitGetContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1302,6 +2176,7 @@ func (response GetContact500JSONResponse) VisitGetContactResponse(w http.Respons
 
 type GetContactdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1312,6 +2187,18 @@ func (response GetContactdefaultJSONResponse) VisitGetContactResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1319,6 +2206,7 @@ func (response GetContactdefaultJSONResponse) VisitGetContactResponse(w http.Res
 
 type UpdateContactRequestObject struct {
 	Id           ContactId `json:"id"`
+	Params       UpdateContactParams
 	JSONBody     *UpdateContactJSONRequestBody
 	FormdataBody *UpdateContactFormdataRequestBody
 }
@@ -1327,15 +2215,41 @@ type UpdateContactResponseObject interface {
 	VisitUpdateContactResponse(w http.ResponseWriter) error
 }
 
-type UpdateContact200JSONResponse Contact
+type UpdateContact200ResponseHeaders struct {
+	ETag                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type UpdateContact200JSONResponse struct {
+	Body    Contact
+	Headers UpdateContact200ResponseHeaders
+}
 
 func (response UpdateContact200JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1346,10 +2260,25 @@ type UpdateContact400JSONResponse struct{ BadRequestJSONResponse }
 func (response UpdateContact400JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1367,6 +2296,18 @@ func (response UpdateContact401JSONResponse) VisitUpdateContactResponse(w http.R
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1377,10 +2318,22 @@ type UpdateContact404JSONResponse struct{ NotFoundJSONResponse }
 func (response UpdateContact404JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1391,11 +2344,52 @@ type UpdateContact409JSONResponse struct{ ConflictJSONResponse }
 func (response UpdateContact409JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateContact412JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1405,10 +2399,22 @@ type UpdateContact413JSONResponse struct{ PayloadTooLargeJSONResponse }
 func (response UpdateContact413JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1421,11 +2427,52 @@ type UpdateContact415JSONResponse struct {
 func (response UpdateContact415JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateContact429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateContact429JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1435,10 +2482,22 @@ type UpdateContact500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateContact500JSONResponse) VisitUpdateContactResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1446,6 +2505,7 @@ func (response UpdateContact500JSONResponse) VisitUpdateContactResponse(w http.R
 
 type UpdateContactdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1456,6 +2516,18 @@ func (response UpdateContactdefaultJSONResponse) VisitUpdateContactResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1469,15 +2541,37 @@ type ListConversationsResponseObject interface {
 	VisitListConversationsResponse(w http.ResponseWriter) error
 }
 
-type ListConversations200JSONResponse ConversationList
+type ListConversations200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type ListConversations200JSONResponse struct {
+	Body    ConversationList
+	Headers ListConversations200ResponseHeaders
+}
 
 func (response ListConversations200JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1488,10 +2582,25 @@ type ListConversations400JSONResponse struct{ BadRequestJSONResponse }
 func (response ListConversations400JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1509,7 +2618,48 @@ func (response ListConversations401JSONResponse) VisitListConversationsResponse(
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListConversations429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListConversations429JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1519,10 +2669,22 @@ type ListConversations500JSONResponse struct{ InternalErrorJSONResponse }
 func (response ListConversations500JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1530,6 +2692,7 @@ func (response ListConversations500JSONResponse) VisitListConversationsResponse(
 
 type ListConversationsdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1540,12 +2703,25 @@ func (response ListConversationsdefaultJSONResponse) VisitListConversationsRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type CreateConversationRequestObject struct {
+	Params       CreateConversationParams
 	JSONBody     *CreateConversationJSONRequestBody
 	FormdataBody *CreateConversationFormdataRequestBody
 }
@@ -1554,15 +2730,45 @@ type CreateConversationResponseObject interface {
 	VisitCreateConversationResponse(w http.ResponseWriter) error
 }
 
-type CreateConversation201JSONResponse Conversation
+type CreateConversation201ResponseHeaders struct {
+	ETag                *string
+	IdempotentReplayed  *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type CreateConversation201JSONResponse struct {
+	Body    Conversation
+	Headers CreateConversation201ResponseHeaders
+}
 
 func (response CreateConversation201JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1573,10 +2779,25 @@ type CreateConversation400JSONResponse struct{ BadRequestJSONResponse }
 func (response CreateConversation400JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1594,6 +2815,18 @@ func (response CreateConversation401JSONResponse) VisitCreateConversationRespons
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1604,10 +2837,25 @@ type CreateConversation409JSONResponse struct{ ConflictJSONResponse }
 func (response CreateConversation409JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1618,10 +2866,22 @@ type CreateConversation413JSONResponse struct{ PayloadTooLargeJSONResponse }
 func (response CreateConversation413JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1634,11 +2894,52 @@ type CreateConversation415JSONResponse struct {
 func (response CreateConversation415JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConversation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateConversation429JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1648,10 +2949,22 @@ type CreateConversation500JSONResponse struct{ InternalErrorJSONResponse }
 func (response CreateConversation500JSONResponse) VisitCreateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1659,6 +2972,7 @@ func (response CreateConversation500JSONResponse) VisitCreateConversationRespons
 
 type CreateConversationdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1669,28 +2983,63 @@ func (response CreateConversationdefaultJSONResponse) VisitCreateConversationRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type DeleteConversationRequestObject struct {
-	Id ConversationId `json:"id"`
+	Id     ConversationId `json:"id"`
+	Params DeleteConversationParams
 }
 
 type DeleteConversationResponseObject interface {
 	VisitDeleteConversationResponse(w http.ResponseWriter) error
 }
 
-type DeleteConversation200JSONResponse Deleted
+type DeleteConversation200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type DeleteConversation200JSONResponse struct {
+	Body    Deleted
+	Headers DeleteConversation200ResponseHeaders
+}
 
 func (response DeleteConversation200JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1708,6 +3057,18 @@ func (response DeleteConversation401JSONResponse) VisitDeleteConversationRespons
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1718,11 +3079,78 @@ type DeleteConversation404JSONResponse struct{ NotFoundJSONResponse }
 func (response DeleteConversation404JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteConversation412JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteConversation429JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1732,10 +3160,22 @@ type DeleteConversation500JSONResponse struct{ InternalErrorJSONResponse }
 func (response DeleteConversation500JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1743,6 +3183,7 @@ func (response DeleteConversation500JSONResponse) VisitDeleteConversationRespons
 
 type DeleteConversationdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1753,31 +3194,92 @@ func (response DeleteConversationdefaultJSONResponse) VisitDeleteConversationRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type GetConversationRequestObject struct {
-	Id ConversationId `json:"id"`
+	Id     ConversationId `json:"id"`
+	Params GetConversationParams
 }
 
 type GetConversationResponseObject interface {
 	VisitGetConversationResponse(w http.ResponseWriter) error
 }
 
-type GetConversation200JSONResponse Conversation
+type GetConversation200ResponseHeaders struct {
+	ETag                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type GetConversation200JSONResponse struct {
+	Body    Conversation
+	Headers GetConversation200ResponseHeaders
+}
 
 func (response GetConversation200JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetConversation304Response = NotModifiedResponse
+
+func (response GetConversation304Response) VisitGetConversationResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetConversation401JSONResponse struct{ UnauthorizedJSONResponse }
@@ -1792,6 +3294,18 @@ func (response GetConversation401JSONResponse) VisitGetConversationResponse(w ht
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1802,11 +3316,52 @@ type GetConversation404JSONResponse struct{ NotFoundJSONResponse }
 func (response GetConversation404JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetConversation429JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1816,10 +3371,22 @@ type GetConversation500JSONResponse struct{ InternalErrorJSONResponse }
 func (response GetConversation500JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1827,6 +3394,7 @@ func (response GetConversation500JSONResponse) VisitGetConversationResponse(w ht
 
 type GetConversationdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1837,6 +3405,18 @@ func (response GetConversationdefaultJSONResponse) VisitGetConversationResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1844,6 +3424,7 @@ func (response GetConversationdefaultJSONResponse) VisitGetConversationResponse(
 
 type UpdateConversationRequestObject struct {
 	Id           ConversationId `json:"id"`
+	Params       UpdateConversationParams
 	JSONBody     *UpdateConversationJSONRequestBody
 	FormdataBody *UpdateConversationFormdataRequestBody
 }
@@ -1852,15 +3433,41 @@ type UpdateConversationResponseObject interface {
 	VisitUpdateConversationResponse(w http.ResponseWriter) error
 }
 
-type UpdateConversation200JSONResponse Conversation
+type UpdateConversation200ResponseHeaders struct {
+	ETag                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type UpdateConversation200JSONResponse struct {
+	Body    Conversation
+	Headers UpdateConversation200ResponseHeaders
+}
 
 func (response UpdateConversation200JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1871,10 +3478,25 @@ type UpdateConversation400JSONResponse struct{ BadRequestJSONResponse }
 func (response UpdateConversation400JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1892,6 +3514,18 @@ func (response UpdateConversation401JSONResponse) VisitUpdateConversationRespons
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1902,11 +3536,49 @@ type UpdateConversation404JSONResponse struct{ NotFoundJSONResponse }
 func (response UpdateConversation404JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response UpdateConversation412JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1916,10 +3588,22 @@ type UpdateConversation413JSONResponse struct{ PayloadTooLargeJSONResponse }
 func (response UpdateConversation413JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1932,11 +3616,52 @@ type UpdateConversation415JSONResponse struct {
 func (response UpdateConversation415JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateConversation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateConversation429JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1946,10 +3671,22 @@ type UpdateConversation500JSONResponse struct{ InternalErrorJSONResponse }
 func (response UpdateConversation500JSONResponse) VisitUpdateConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1957,6 +3694,7 @@ func (response UpdateConversation500JSONResponse) VisitUpdateConversationRespons
 
 type UpdateConversationdefaultJSONResponse struct {
 	Body       Error
+	Headers    ErrorResponseHeaders
 	StatusCode int
 }
 
@@ -1967,6 +3705,18 @@ func (response UpdateConversationdefaultJSONResponse) VisitUpdateConversationRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2070,9 +3820,10 @@ func (sh *strictHandler) ListContacts(ctx echo.Context, params ListContactsParam
 }
 
 // CreateContact operation middleware
-func (sh *strictHandler) CreateContact(ctx echo.Context) error {
+func (sh *strictHandler) CreateContact(ctx echo.Context, params CreateContactParams) error {
 	var request CreateContactRequestObject
 
+	request.Params = params
 	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
 		var body CreateContactJSONRequestBody
 		var err error
@@ -2130,10 +3881,11 @@ func (sh *strictHandler) CreateContact(ctx echo.Context) error {
 }
 
 // DeleteContact operation middleware
-func (sh *strictHandler) DeleteContact(ctx echo.Context, id ContactId) error {
+func (sh *strictHandler) DeleteContact(ctx echo.Context, id ContactId, params DeleteContactParams) error {
 	var request DeleteContactRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteContact(ctx.Request().Context(), request.(DeleteContactRequestObject))
@@ -2155,10 +3907,11 @@ func (sh *strictHandler) DeleteContact(ctx echo.Context, id ContactId) error {
 }
 
 // GetContact operation middleware
-func (sh *strictHandler) GetContact(ctx echo.Context, id ContactId) error {
+func (sh *strictHandler) GetContact(ctx echo.Context, id ContactId, params GetContactParams) error {
 	var request GetContactRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetContact(ctx.Request().Context(), request.(GetContactRequestObject))
@@ -2180,10 +3933,11 @@ func (sh *strictHandler) GetContact(ctx echo.Context, id ContactId) error {
 }
 
 // UpdateContact operation middleware
-func (sh *strictHandler) UpdateContact(ctx echo.Context, id ContactId) error {
+func (sh *strictHandler) UpdateContact(ctx echo.Context, id ContactId, params UpdateContactParams) error {
 	var request UpdateContactRequestObject
 
 	request.Id = id
+	request.Params = params
 	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
 		var body UpdateContactJSONRequestBody
 		var err error
@@ -2266,9 +4020,10 @@ func (sh *strictHandler) ListConversations(ctx echo.Context, params ListConversa
 }
 
 // CreateConversation operation middleware
-func (sh *strictHandler) CreateConversation(ctx echo.Context) error {
+func (sh *strictHandler) CreateConversation(ctx echo.Context, params CreateConversationParams) error {
 	var request CreateConversationRequestObject
 
+	request.Params = params
 	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
 		var body CreateConversationJSONRequestBody
 		var err error
@@ -2326,10 +4081,11 @@ func (sh *strictHandler) CreateConversation(ctx echo.Context) error {
 }
 
 // DeleteConversation operation middleware
-func (sh *strictHandler) DeleteConversation(ctx echo.Context, id ConversationId) error {
+func (sh *strictHandler) DeleteConversation(ctx echo.Context, id ConversationId, params DeleteConversationParams) error {
 	var request DeleteConversationRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteConversation(ctx.Request().Context(), request.(DeleteConversationRequestObject))
@@ -2351,10 +4107,11 @@ func (sh *strictHandler) DeleteConversation(ctx echo.Context, id ConversationId)
 }
 
 // GetConversation operation middleware
-func (sh *strictHandler) GetConversation(ctx echo.Context, id ConversationId) error {
+func (sh *strictHandler) GetConversation(ctx echo.Context, id ConversationId, params GetConversationParams) error {
 	var request GetConversationRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetConversation(ctx.Request().Context(), request.(GetConversationRequestObject))
@@ -2376,10 +4133,11 @@ func (sh *strictHandler) GetConversation(ctx echo.Context, id ConversationId) er
 }
 
 // UpdateConversation operation middleware
-func (sh *strictHandler) UpdateConversation(ctx echo.Context, id ConversationId) error {
+func (sh *strictHandler) UpdateConversation(ctx echo.Context, id ConversationId, params UpdateConversationParams) error {
 	var request UpdateConversationRequestObject
 
 	request.Id = id
+	request.Params = params
 	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
 		var body UpdateConversationJSONRequestBody
 		var err error
@@ -2441,93 +4199,112 @@ func (sh *strictHandler) UpdateConversation(ctx echo.Context, id ConversationId)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pchs3tvCroHqmaqRJiyIleaNrKiV7nG/8XcdxHLucGlNRg2yQjbgJdAC0KEbFqvsQ9wnvk9w6B72g",
-	"F24i5WXsP7ZEYjk4OPsC3XgjOU2kYMJor3/jJVTRKTNM4W9PpTB0ZJ6H8EvI9EjxxHApvL73JmKEh0SO",
-	"iYkYGdmBHc/32DWdJjHz+t678z8fsufDq3++vt9VMv0vz/c4TE2oiTzfE3QKo3jo+Z5if6RcsdDrG5Uy",
-	"39OjiE0p7PpXxcZe3/vLcQnnsf1WHz8PvcXCByivmNIUINsI1GJ0Fd7ryc8//zo5jZT5PXpwfvXvu4L3",
-	"mQi5mDxhY6lYE9pzMkqVlqqP0Fq4qSBy+DsbGcIFfhxzbToEDpbQCSOKmVQJFhImQk0Un0SGDHF9wg05",
-	"EGzGVLaCPuzk5/ojZWpeHowhWJd2nrflmV7wKTfNw+DHCLFIp0MAYpzDUQDtk7GSU9IjRpJet7sMvBh3",
-	"cMEK2ZimsfH6va7vTek1n6ZT+AV+4yL7zffMPMF7E4ZNmEJofzFUGS4m52PD1J6vQMPa+SVQ2ADvQMbh",
-	"BnegM8AuceJ2l7AAstSJFJoh8z6h4Wv2R8o03gtwKBP4I02SmI+QAY5/13Dim5ILbjymlFR2SmgRd0Vj",
-	"Hl6qbDHfmzKt6QS+SzVTADqZphpIjlBDplIbcv+MjCKq6AhECZwWBYszw3Mupro+HGSzYz9DSPHkTY7P",
-	"liNck2yHxyRAKAICAGi8RTkeW7onY87ikEhFChHY8axwGcd8tCMOR/kqLvLOc7FJZtxEpMDlD4qKDz+O",
-	"ntIYaIwpQmPFaDgn7Jpr82mxmR9EW5ipsEABAi1tI9Kelce/LcamzEQyvBTSXNI4ljMWVnD36vzN03/B",
-	"3QppSDaAREyxzp2i4lzMiTQRUwThJQdUkFR8EHImiJKpYYQKPWNKk7PumU8omSkpJsQehpx17x0ifp4L",
-	"A/cW7wFPPFvq0n7h4ijfxcLqIIYmPBu+B5T8IuF0QAAzJkx2YGllpGbqiqnHcEk4gg5lakAcIlPikKEM",
-	"54iTHxFHL6U5z677o5OPFOQ4YjQ20Z+dO2coMCoyhvbJMDUICfKUibjOKOYxCRAbAWobK7HsNxqwGFEU",
-	"BhGjYWaw4eh2CyifZ/LNc0o1slNRNNm5tVFcTAD8he+9lOYHmYodLwVuY4zLuHfxUhKdjqJcGPZJ3W50",
-	"BR5aX3d3Mzkspaqfy1QROhrJVFjZ9orOY0nDN1K+oGrCdsNIYhe7NFJexricixlX8AKfNLRsj/zIn3Q+",
-	"mvBHGLgmCKkiJqIiB2Hhe28FTU0kFf9zV+ZN3ZWqEg3PR85fPScf2PzuT55tBIeecq25mPhkSuOxVFOG",
-	"xoJiV/IDC2ts+O7du6Pz1ERMGDh2m5Ufz+hck+AJo4qpYD0HvhU6TRKpDAt/ZCGnb3DMblguVrycwpKX",
-	"uK+L76d28SPYrCS+2jaABvez66PZbHYEKDpKVcwEbBd+fCIVjKOi/v+//PSSCICRvH394iiDhwB8HWdv",
-	"Kz6vqKHqrYp/Us+miZm33JsgkTEJnBn+17CmD78xGA+rEiEFqzqWOLJ/fEy1ZkZ3EiWNHMm4M4qoOaa4",
-	"pz4eg9XX+T2ZeOjMvGBiYiKvf9I9ewjiz4Au9/rebwe42vf94+P3vw0GejC47naPBoPr3ngwuH4wPv7+",
-	"LxffHbyH/1q/v/j74feH3/+1vI6Mynzv+kilCG5x0SvPmhnHILKR+MKQA45o/ErJhCnDwQsZ01gzv+le",
-	"2Xl+ZkQSxcZMMTFi4APWnXQyZGbGGIpiQkVYDzgkzn43nkXnZaridjVovyd8Ck7b29cv8MqcFf3WY+/7",
-	"PkUax3QIi9n4gXO/u19v++VKFYKve7bhRcP1urdwyVsiK28F/yMFDxkE3Zgz5WKzvECqtRxxaliYWziV",
-	"C1yBjPfnR/+mR392jx5d3PTuL1ae7H77yaz73rtPYgbLaiShkE+40XhGxQCwS2qpOI5/Gnv996vl0Bs+",
-	"ZdrQaeItLhqiKP8Odp1FTLinJTOqSbZjx4X9IYg0rpOYzi9tKKCNdvNVspHoxuZ2dP4dGIo+SROMppw8",
-	"dL1w8mROspiJb61MrsnvgClYIHclq6T+Voxihg5plYx7Jw8xylL8vvoaf2vQ6Xcr7/Je/S7BOsYjcoH/",
-	"Kxk7R4OLtPS52QU+D/Hmiu16C9+LqTaXdGT4FcuIYduLhRWIXSF3gJKYGqtpfA/+h4XBZbt/5jkhq5N7",
-	"p2fdk9Nu98GjR07sqtvEaS2W5RzhwcL3kkgKdmkjbZsj4xXMemknVbByuvDLAMPGy73NZ1TWOrHhqTxq",
-	"+t4a8k74ogK774rxGmc0xVLj7ipcfVFgzRr1jt56iqO21l6CzQrxRYL8DAEKlsA9R0CosoYJnPqbrtpY",
-	"V22on75JzK2lZF1EbCwYqqJgMwFQY/ll3L6WQ3+QaroLl/qEakKtyU/ORWarByX7BUBagUtOAZkyKnRh",
-	"zK9i3FXIaHgULWS7av4/7diXdMqcFb6wW3zB9fY+AmZV5Di/Q+3DjYKDN+ZKtxj+ITV0pRDQNgPINS6N",
-	"GRjDpnodInIfZ1GGT5Wic6+i3Hwvovpy2prQexcxdEThH4YaAcaVUA3ZXKJXk0GWy6eQKzZC+xk+dT3o",
-	"oZQxo8KrWDC1ayrg8S1mVlzP2yTcXg0CYjFlokFujiIqJuwxoUPNhMm/0IbOgfVMxOZwcJ8EIPICMooZ",
-	"zdJC3xTiN4X4NSnE1Ux4C03XxoiOwlvPk3RDhWiZlnDzTR+2XWLhktwmGrY82EVL2YYxzImSaXI0pBoT",
-	"Vuwx4YaMQB7QK0YoSbgQLCRZCNfHJbIRQ0amqWn1Q9Qo4ldFEGRDv7eEGZzffI2793R7XRuaAqRsGZWy",
-	"qdtcznHRWhC0p3DUyecdjqreXltM6tHC95DatkQyziEmoqYtlBtLMclzjnvC9OmtML1rvIjrS2Sn5QYf",
-	"5gJakBBRMPqYKNlxuV133+5k2XqHrewCq/e6t0sUrEpPTijs44S+EG6ZMLGbFEO47TJkOMcx1MnjhWji",
-	"3P2JHoJOwxu7zCT5ljxYVQN75LWzW/BaW+TPkd+OlGk7tUv/Dte1BP1qNFARpn5FyV2sUeG7BQaLZbL8",
-	"FrumIxPPQV0DloLy7NbMyo8fNDXzHaq5lXW621LH1tL3bhWL4+398jz69Un0kj38tRc+fGbu/myLjWhr",
-	"l5CWm1jLrPxvlPaN0hqUtmvYrVhot9hbucytA3Clb3UHUTgHvk8aiivg+IzicXt0DNF/zfYzkqQi+yIL",
-	"KNyBQXW3RvpdG+b7NQEb2E+4yDC/q2W4Z6n1OQTCGoi36tNhh9XhsCrbbOS7O9Gs/0CiXe1cF2dvo41/",
-	"sphlyNiSGOqNO6jPQSSFdskWPVbu1V6uCRyCxhMTIIPew+8Xq5TByc6RhjbvKYezTZO0REhbGpwq8X85",
-	"bo32r61rXBnZXx27//s+YvdF+8SWhGF7N5i4YrFMGGFXTM3JmPKYhUUZaV4dD3Z1k1DYLXZ+h+RX9Ei0",
-	"meBhaz+gjqQyZEpHERfsSDEagrgmMLyQ9kWLR0aYLV1btarqajF+S7eE07PUVqa+tHy41pFysSpGunCq",
-	"jZsHj9IpFeWBQXpjkaimc+w3aSJ0eYxwUfQQ3CzTG5XmrxKrhGvbuOKDlaNYZkJyTTKGWB4sKeRZfc+g",
-	"dj0BXmSi5DBmU11WSebUeHB2fX3ok6Do3KlNqPTbkIN719eHq4mhbAFadT8N6ZNdMVJqeXUNMbRqifqu",
-	"peT6F/be3IKf7bH/pont3mlyljbUpHq5WJcfAjKLeMxcLGYSwMWj/NBEV/182V5tB2xrTj4nad2E89tN",
-	"p0/vSpeauq0unodrFcZqoA9qUG+eDF8Bd7Vg3U3+tQoCzCTmzcqN6oJTUJKnJ8XSOqEjZncLvjs6OOwE",
-	"1fP2jh52u0cP7j06Ou12u1UleXpSyX6fVu+ve/SIfHdw2Dlal+Wm80JJShHP20DDIxSKkyCggIwyb9Tm",
-	"VlwTw21tgGYjKcIq/T3o3ut1T0+63dt5bk1PrWEIbwTTWoor4KyTmiUyv3eyMZmR1QBgC5STTG7SVtHg",
-	"26Ar7H2vtEyjCpCpAbFkmL3N6snqXcJV6rp/Vq+tqNljetdyCgcwwEGbhbbwPc1GqeJm/gvYt1YYD7Hl",
-	"6Ty1or4hRrKWKz/PSeZ5mEwqS2GDULbPHnZGZRnkdTwwN89nlm1VaJ3jvuUZI2MS20zExVg6MVD4MevH",
-	"f5WtCvaOip3qoUrZkNdoSHqaF3dRxTCFrxiYFgbEVL4m+d///h88GZqfilEtRfmlbQ0FK0NLLAbIk/wD",
-	"gTith64QC9ismBeWdcjTyghqTZf8AoHIckLMFLkeCKf8wK8uZ2sJMDKqOwMxEM8Q7uD4qhe4zfbVfFne",
-	"JZ430qEHTjUJzjNbFIHrE9sHRwZpt3s6+sDm+AMLOgPxuuzr4kwTEHhDVqyD3V0HQb0nLTjEaonc9x+I",
-	"6pDWFrXAtxZlMEpVTI5CgPcfVzROWQDbhfrwMTC+XbEIFgwEDiEHlWqZfwSHeYCAkjzAYq1MDElkkZhQ",
-	"MmyEhlMgTl/gpcNNuQFXxHxCJ1yUOLUvVOg+SajWzjsV+DQFZjGt0wuko+mMUD0QQfV5iaC4f8GuDYY2",
-	"UZxVF8sg0CSoPBBSToZ5QDjZcyMObVjz2fWkHKs6d78GIrgZWKtw4PXJzQD5E34ceJ1OZ+D5ZIAGZ+2j",
-	"jGZrn6L97ny2WAANeb4X8xETmjm8/ePzNw22lgkTWqZqxDpSTY6zSfoYxoIxz03sigUga8/3gMks3/c6",
-	"3U4XRsJCNOFe3zvtdDunVvtEKP/yHnP4ecJMmxC0CDvpdptWKddEpUJwMemQl4yFmgjp9sOC2Vu8hOP9",
-	"P2Yyq7r2OAhoxK26R3MTGmzgjRs2s72XdGyWJ0oTNEjOuveWrVgAf9x4J2Dhe/fsaVZPrD664Conr//+",
-	"wvd0Op1SNQfpHbHRh8yZAH1BJxos++w0FzD1+Kp3nEvGpRf5JuKaMBEmkovsmQGNDGkkUcwozmzNVsHZ",
-	"oMkxZhXHdVnuFl5SkplYyKNMlLXEIDl0JGeCJEwVaZYqTYCMyfVT3lmfvfi0JDhVDjm27/ws/LUDq0/s",
-	"bDCh8ioSjK/i8icwbuFo5WExnod1bxiUzDqvDmyQrk+CaoFAgLqUmUMr4vKpggENVhdARzNY+kiPHdfW",
-	"sV2EQRcXu/KbTam9r9ZWbl+83GjhbHvlyi06u//o5OTUGvbVukzQWDaW2ebG1euGHP+gWpzZ9InKCsym",
-	"TQt4LHN6eC8bCx+3+aDtKZe1HQYokTYQLM5DSzilt35K5a2EWwowv3wAa91MR+QVQg7wgoJmVMqCXNIV",
-	"4uFi4XuJ1FvKNhqGYPaUDTjwoSvPrKDjpbnbIW/yaYVTBIuh15EoecVD1IJclRZy4U6hdeT47fZVLinY",
-	"kZFH8HE1J1nrQAaxkLsa+B03PtjcQY11cvnRFKi2oiPvE7HRIKbNExnOt+P53Vh9Jz7bkqmyAimgqLV2",
-	"9Rd+SMxELqpRPtAwi4aE733M2/5Ugt2O/pjXsMx8bO2p/4gy+6z7aP2k4vk4mNA7XT+h/rwQzru3CXQt",
-	"78N8Gs1i+aYU5e2KpWZEH9/wcFHmYLdTOHZOaRnig5JrFM5LaVif4KozHseExrpYKJ/aojUm/Ko0uJu6",
-	"wGarXV2wkxGY56NtZUY7j27MT3kmfQ0/2ZYRXTs/U6zMm9+eZc7WTyreGvs01GuxtI56/Z08vhzVw3lm",
-	"3HAxqZs3PGx15/dFWl+3W7FfFfSfzRCvG3S71FPYKpRQPi4NXl6SbslOCVN5IDbFkjEiRQlih2DAwJQ1",
-	"YRgIZSLMKsP6zssdfu3ZDr/aConpvWov5MEs4tmThUrGmkRy5rA1TRJbGyZWK6HDTrUAc00HZlMe2Fq5",
-	"PXgeVZ50C3u2ZZWsePU2nsG+gdjccv9CZWe1AOsLlaGWecOaLP1YJvyW4vebzb9ESViO29zmL/OSdxs9",
-	"L/dZH0Kv5UprcXTyA48xMz+S0yEXLOu4oaMo64IBNVEGl2x6bmn03Tn/lxmCd5CFwXTsqEgxiBYxQTTD",
-	"oJ+NxftFyB0zm9K0jbRB92Ux97zpb0XIfXt48zptclAt7c4TBZucpFhji8Pkc/Z9nqzkfxOw24auBrpo",
-	"wdwHyHnuWCdsxMecZYUFy/Z2GkS3+IMIe8zBuAX91mNx++XatO4SBV52ozmOT9sfHil6ALKqR6dsP/tk",
-	"hV6vd0O7Kr9Zng+Q7Jhoqfacrcu2LG8s+3pSLhUF4KhK5/M9JF82eFcERINlPvJs0/ZRrELInzUk5d+x",
-	"iKgu3iavJ15s/ZCWtuiFlgy/JJlS9vzt4Nes5tJbUfgOqY87g+buchRfguCzC9ZlXpaoWCLuboPrFVGg",
-	"Ja+pfMtGfF7ZCFemLJO5bT7KPpITTY9kdT4iYWpK4YDxPF+i+bA2CPI4xnB9XsOJZaVlby3hQhtGQ8LH",
-	"CNCMCrT2hoxgTSI6U9pkfyospibPn2d8/jfdkgkfspGcsryMcUUWpCrE950KaYiPPaZCqhz91WU+NuGU",
-	"nXMgjnVSS4RUv12eCtkffX0FJv5d6byvKf2xGV9snQhx/37lnrMh5TWBfQ/krm3DL4zSRdwA/zxX+VrA",
-	"NLV/001lqqSNLzGqkM9tMq3RLB6vzcOsSGrsxQMouSwziLfngR1SGnvb/e5yGZ9Q7mWq/AsSe06yoi7+",
-	"PteMxVeYgNjIzK/W/1fb0t5fgBC2/QlWhNejWbEc0TjvYMC2mrx8NJjSD4yoVKBdXOYI+8fHvZMHnW6n",
-	"2+n1H3YfdlHQZ+DdfJb9Yz+nTBWNeH5G/DaOU6u4sj02WbS2SPg048Fbd6SRjRvSNgLWSQfVIHaIowm2",
-	"83hUrWulWCJvdblY/F8AAAD//w==",
+	"7H37chs3sveroGa3KtJmSJG6+CLXVkp2nF19sR2vLVdSa2pFaKbJQTQEJgBGEuNS1fcQ5wnPk5xCYy6Y",
+	"C28iZccb/pHYJgeYBtD4daPx6+YnLxCTRHDgWnnHn7wIaAgS//ryjI7NnyGoQLJEM8G9Y++EKC0FH5Nr",
+	"GrOQaiGJGBEdARGXv0Kgv1EkSKUEronSVMMxYZoEEeVjUOQmAg7XIJ3nSShAdcl74KF58pIGV4RxMjwd",
+	"dd4IDp3XVAfRkOz84+XZLhESv8g/e/vhzCffv3z18uzlbtfzPRVEMKFGZj1NwDv2lJaMj727O987DWGS",
+	"CA1cv4MkplMIm2MbapnCEKUkOmKKSFCJ4AoIUyiy0kJCWH4sRoRyAlTGDCSR8FsKSpMbpiP7OJ0AGRZv",
+	"DqadH2E6fEa40BHjY3JDFQkkUA0hoWPKeHUQwNOJd/zRM1J5537LoN5RDa/YhGn8X3NA76xEiiQgiYJA",
+	"8NAO7OTtKbmCKZlQ898VkB1lVuwmYjEQSTWQ2PRohGSKCN4+vYxrGIOsivIOJpRxI+FscRoyKM3i2Eoi",
+	"2TjShIubjcqkoGV6PnB2SzSbgNE4Oz2KUHxlYFcwk/EbRWgcixvKA9SFURrHdsU2IKSdlNMWfTyLIFeq",
+	"bxRhoU8giASEZCTFBOUrvx3+0sl66pyGQ7NTJjQEcjm1mgjyGuQz8lsqNJh9hjouIRESZaUkkeIyhsmi",
+	"bfQOtJyejDTIprjvsxnUgtxQs5dhJKSRUcsp4+MFM3HnewmVdAI6w58XgmsazJwYFubAE9gHTf9wSydJ",
+	"bDr++eT3J3B6ef39u0c9KdIfPd9jpmlCdeT5HqcTfH3o+Z6ZRCYNIJid5gr5Vwkj79j7y14Jknv2W7V3",
+	"GuKEvBD8GqSiRrKlRC2ersp7O/7Xv34ZH0RS/xo9Prn+90PJ+5KHjI+f49K0oXuQSiXkMUpr5aY8h2rG",
+	"8eOYKd0lZmAJHeP6ppJDSMAsvt2+2dIzTXY43IDMelC4HXBcv6Ugp+XAAMW6sO28FcfkIOyPMG2O6jW9",
+	"AuXuF6LoCIyeom4eI2IzTvYPSSRSqXxCZ4C5wSuKIJp9cClC84m6AWnfMGJS6dJCZCCBvZSWQHdyI3RM",
+	"0ObsYq/WFqjcPjyrvhf7oCRkoxGgfa28+7D3tEt+hKkiVALiPQ0CkXL9jKRGDiIpD8WE2L1MVBpEhCpC",
+	"yYcPp99XVfHp5T49HD2Czn7QDzuH8GTUoY8vDzpH4aPgMTwZPaW9y3wZrb9QrmPN2FVWckJvXwEf68g7",
+	"3j868r0J4/m/+2bzaw3S9Pmfj4PB7X6/MxjcPobzb//q1U2f7912ZIqyTlJltI30zWruHx2RRDKu6WUM",
+	"5OT9i9NT43pIGhhMwQkUqSYqoQEoqzkj9CVaNgInxv+xSFux8XZh7dpYv8YgPYKt4PGUMNcbygxbRBVh",
+	"2icQKyCH/X1c7dwLyJyjLnkr4dqoN4mF0iRNQqMM3ZkznflBs6a439s/bPMZTkfGr7r3sOcNz3xh9dFM",
+	"yUHv0OosF6iq80ZSunqrDmeG54Mfo0A8nVwCOqkZBhWA5dthour0e71Z0IQGvSJWCCOaxtoI5RsZ2cQ4",
+	"av1eD3U6+5ffZuzfa4oGd4YFXQt+lek7B2BqXoD4K+JwCfxVmWAX2HA1AL4zJsnqBxru5zTMXBHzL2Od",
+	"geNfaZLELEDjt/erMiP+VMLOJw+kFNI2Ce3E4RnjIoNiz/cmoBQdm+9SBdKITnIAoJpMzLZ5dOhseTNa",
+	"dCqcFp6zMNX+zUCWG/ZLlBRHPtNjM1sge8MzMkQphsQIYO2EGI2szSMjBnFoHLbC/TFiOwexFrMxS8Cs",
+	"1V7LaefO937pFB5xp9g387qpnS9qXVQ8/aW6KVs0usoc9CW7MU/bLgqfd2Hrws++y/y2UcyCNVU0yHtx",
+	"dfMk90gt/BWq+oOk/Op18ILGZgsbCx1LoOGUwC1T+ssqaz4QlbkZ3Apl9NNCx1YnH14nX5badV+FnICO",
+	"RHjBhb7AEyuEFdV8e3L24p8GmbjQJHuARCCh+6CadsKnROgIJEF5yQ7lJOVXXNxwIkWqwXFjD433fYMh",
+	"JjsYctg72q2p31ZrSq055cZvpvEGtIdlXV3YL1zNyd9iV9BRF5qw7PENKMp7YdYcY2MYVkE1ELwSw8j9",
+	"ZnppnHmWGVp8JHczt5rSqimvcT+9Efokg4bPDjWCEyNcrKPfuw9u2xKqo8y2+uQy1ShJdp43RzaU/xkZ",
+	"4mwM0a+2vpn9xpxpzNGmplD4dHucJ2+n85cXgQGxKK62VdNSTd8I/YNI+ZrqafRyhN24WvlG2NBH5qEd",
+	"k3qc0PXCMNr2cDqay1Ie76YiLeI2WxybpyCvRchGDGYEXLMZjahFHxthCYliPADcnRjkGLNr4GbaKwGI",
+	"2rznt2DzxMNntpu4skZv6TQWNDwT4hWVY1hvLye2swstxEWM3bl72j3HYEy0HhPok9fsefeznaVQBqYI",
+	"SiqJjigvRdhu6XZ1kXh5xMx0/kBZvK5zkjj9XYxsh3WdyU/pBiZmQIQFB8QFvK0153XXQjhB2IfVLQfR",
+	"lkCzqsC1C2fbvEvegZYMrvGWxl5TUB7aG5Gtos5U1DMhXlM+za+y19NSSTVcYHy5rp5CkAnl0xxT1DO7",
+	"MGZ9+9lV9cMDWn5Dj1fcE3uXW9zgU06YVs6dt3XyC0ltBHqIF8YdjHcP8zv2mno5jyxejOL6eWtvK3r5",
+	"gdNUR0Ky39eFztTtqRoCQC3L1eLz6Z85rDGlGB/7ZELjkZATwIi5hGtxBWFNn37++efOSaoj4NoMu+2a",
+	"O76hU0WGz4FKkMPt4WwVPVNpkgipIXwNIaNnOFvr6VvR48XEdHmBK+Bq3gvbece8rPTuaq8xCuF+dtu5",
+	"ubnpGGXppDIGbl4Xfn4vkAPDyOf/e//TG8KNjOTDu1edTB5i5Nua2xnqVqyIjbxcU03lBxn/JF9OEj1t",
+	"vb6OtE6MJpg/lZlp3/wLzPNmrgkXHKp0B3zyeG+PKgVadRMptAhE3A0iqvcovlPtjSTlV91fk7HnV3gM",
+	"vcMnFerCDvb23fHe3sf/DAZqMLjt9TqDwW1/NBjcPh7tffeX8293Ppo/Wr8//9vud7vfLcV4oHPH6tkr",
+	"LuPf4pYMrStM47dSJCA1A+Udj2iswG/eQdt2fs44kYCEkwAZM3UWE7kEfQOAsYuCGuMwshLnfZ88O50X",
+	"qYzbD+72e8ImdAxmQLhkTo9+67A3vZ48jWN6aTqzBCtnfddf3vbFFTI03s/hkgttltddhQsWttIbf0uB",
+	"sNAYwhED6c5muYBUKREwJKEWZCdnAedMxseTzr9p5/de5+n5p/6ju7kje9Q+Mstx6D8iMWgk6RgVCtmY",
+	"aYVjtOzYC2q1OI5/GnnHH+ej8xmbgNJ0knh35w2Azr8zb814vuVB0OHjdl3ZnxigZyqJ6fTC8iXadDfv",
+	"JXsS7/rzi4n8u5gp7ZM0QcrJ/hOXqkCeT0lGLPFtgJop8quZKdNBfiFcVfUPPIgBr5Wratzff1KnV81b",
+	"xv809PTbuWt5VF9LDLKZITKOf0oRO0MzC2n1c7kFNNh/7ryuf+d7MVX6ggaaXUOmDKsurOmB2B7yG6Uk",
+	"pjq3v+ZP07HHuH506Dm8nv2jg8Pe/kGv9/jpU4fg02vOaY3w4wzh8Z3vJZHgcGHpSMtPxlvT6o1tVJmV",
+	"gzu/pAks3d2HvEWlr33L4clppR9t5NshIVRk910Yr+2MJiw11q6yq0tau41wOHbrBT61svXicFPAFxnm",
+	"YxgisAzdcQyRKZmPemurlrZVS9qnLWKujJJ1iFgaGKpQsBwA1Lb8rN2+cIf+IORknV3qWx4yAjE54Zmv",
+	"Piy3H2YzDF11GpIJUK4KZ37exp03GY0TRYvazmv/vX32DZ2A08NXtoqvmFr9jIDUUzHK11D5ZkXNsRf5",
+	"7801Cammc0FA2RQJprBrpKlqmKhFE5Gfce5KPoqUdOpVjJvvRVRdTFozHn6OAI/n5n+AFgEDnYVUlzAt",
+	"sqZw0Bk+hUxCgP6z+dSNK1wKEQPlXsWDqS1TIY9vZ2bO8nxAHviKC3SGmQgQ22wcG/J/RuglRnKzL5Sm",
+	"U7P1dARTM3CfDA3kDUkQA824s1uDuDWIfyaDOH8T3sPStW1Ex+At3pN0SYNoNy1hemsP2xaxOJLcJxo2",
+	"O9hFS2zDyO5YijTpXFKFXDd4hsnPBg/oNRBKEsY5hCQLbPvYRfbEJZBJqlvPITKI2HURBFny3FvKbA6/",
+	"eR8Pf9Lt92xoykzKilEpyxDOcY7x1ozJDYWj9v/Y4ajq6rXFpJ7e+R5q24qTjG2IjqhuC+XGgo9zuuKG",
+	"ZvrgXjO9bryIqQvcTrMdPrwLaJmEiBqnD3i5HWf7dY/sm+y2XuNVtoP57zpaJwpW1ScnFPZ5Ql8ot0iA",
+	"r4diKLftJk9sp849b4guzsOP6ImxabhiFxmSr7gHq2Zgg3vt8B57rS3y5+C3gzJto3b139l1LUG/mg5U",
+	"wNSvGLnzBSZ8vcBg0U12vwW3NNDx1JhrM0vDcuzWzcqHP2xa5gc0c3MLGayqHSuj78MaFue09/40+uV5",
+	"9Aae/NIPn7zUDz+2u6V0a52Qlnuxlnn5W03balpD09YNuxUdrRd7K7u5dwCuPFs9QBTOke+LhuIKOf5A",
+	"8bgNHgzx/Jq9TwuS8uyLLKDwAA7VwzrpD+2Yb9YFbMx+wng28+t6hhtGrT9CIKwx8dZ8Otthfjisum2W",
+	"Ors70az/QqWdf7guxt6mG99DDNlkrKgM9eomaM8NJIW2yxY7Vr6rnc6LpZTQ7tvKeebf5/OMwf7akYa2",
+	"01MuZ5slaYmQtlSBqcT/xag12r+Q1zg3sj8/dv+3TcTui3z0FRXDlggAfg2xSIDANcgpsSk8Bbk2T6w1",
+	"fnVTUeAeb/4Z1a9IOm9zwcPWgmkqElKTCQ0ixqEjgYZYfco8XqB9kTOfl3Rslrapse6r2astidZO5ZG2",
+	"7LiZpOr2xKhaIkqtDsD5vEDqnUPUbs5OlE4oL2fFQDwySRWdYkJSc9ZnBxLviryrT7OMS6WMTjn1hClb",
+	"LsA3rpCEzM/ECo0w96WHBeg1ioXW1nCIq52VUVQllTJX2Z3D29tdnwyLegm1BpUqB2Tn6PZ2d77GlIUX",
+	"5q1PA6IyPUB1LpeugVXzuqi/tYS3f2Ju/z02vR32N4rY6gDN7ac01amajf3iaphV4XRmMYMJdx7FVXsp",
+	"VXd82bvaBthW4vGEpHU/z2/3r778ebs0523keRYutCrzhd6pSb38jfkcuausdveGsBUI8LoxL/vWoCAc",
+	"GEt6sF90bYsBWnbgt52d3e6wOt5+50mv13l89LRz0Ov1qpb0YL9yRX5QXb9e5yn5dme321l0FU6nhSXF",
+	"CoItomXFBvNKhiiomYzycmmp4raVoT3uHfV7B/u93v2Od83jXMNbXkqmhRpXyFlXNatkfn9/aTUj8wUw",
+	"g/jg3Dg3dauo5dXQK6wiWCk+V9SbvImYBrua1ZHVC4JVtevR4bwSma0MlRU5F45gZg7a3Lg731MQpJLp",
+	"6XvjBFswvsS8uZNUt5eQzPL2/KK4daUKsbF0tkoqFh00b7blUXOyj2mbX3qWuXnowuN7yzFGWic2D4vx",
+	"kXACpeavWWXDt1mvximSsUMxqnCLvEYu14ucAUYl4D2/BONaaANTeZ/kf////+DI0EeVQJXg5Ze29Izx",
+	"MpRAxkDOBBhwnNN6fAtnAUuA5OyzLnlReYJa1yVfQKNkuSJmhlwNuMNR8KvdWcIBhk9Vd8AH/CXKPdy7",
+	"7g/dsoXVS7W8IFwlG5gqMjzJHFYU7pjYZEoySHu9g+AKpvgXGHYH/F2ZEsdAYcHvSyj6wcS4nWE9nW+I",
+	"5d6LAMGAVx9pze4b+tajHAapjEknNPL+/ZrGKQzN60K1+8xsfNtjEVEYcHyE7FQoNX8f7uZRBEryKIz1",
+	"MjFukYVrQgFYfsqMAuf0FS66WSk3Koszn9Ax4+Wc2lqf6pgkVCmn4icW+cSrTnsyNqqj6A2hasCH1UKd",
+	"w2L9OdxqjH8inFU7yyRQZFgps1w2Nu2M4mRFmx3dsO6ze9xyvOr8jDbgw08D6xUOvGPyaYD70/x14HW7",
+	"3YHnkwE6nLWPMp2tfYr+u/PZ3Z3RIc/3YhYAV+Ds7denZ41tLRLgSqQygK6Q472skdozzxpnnunYhQWj",
+	"1p7vmU1m932/2+v2zJOmI5ow79g76Pa6B9b6RIh/eQ0r8/dxW2X5k2zC9nu9plfKFJEp54yPu+QNQKgI",
+	"F25StXF7i3ri3j9AZ151rcyqsYgrJd7mLrTxgZfOdc3ePSPZtRxRmjSzWO+bY3zYO5rVopiBvUYxszvf",
+	"O7JTMr9htV6ea+G844/nvqfSyYTKqTEBEQRX2YnEGB06VuZ4kE3JuWm6d93fy+F1pjacRUwR4GEiGM/L",
+	"JOCuziqQYxUO6sCDcQcwOhbHdYPgUjwpyfw03OjAS9aygR8ViRuOlcDzC52qYhmgyo2cVy2+PyMMVj6y",
+	"l2caL3ywWvF4iQaVAvXm+epc/mQ8ZDO0crAYOUSGHYY/sxyvHRsOPCbDKhVhiAYZ9K7Fybyp/V2Sagd4",
+	"Wh3OrJlsn2urHVAEXO/O19209vLuY5XFuTpNupEs2vaDAy697dHT/f0DezqoMkCN2bNR07azYJ2h5Bwy",
+	"qjTQ5sGq5Ho2HWMzj+XtIa7L0gjmpjm01SZdIpdhm5w/A6eXgFunGjg26S9uUqllYhrtP13cqF6Y557m",
+	"wC+ruy9q6RiQwmQYLUPYDkpkze1GAbbnd76XCLWipaBhaDzRMnHKfOhaB2s2WHkC6ZKzvFlxTjWd4UEw",
+	"keKaheiYMFkeWooTLjqsTijFlpwXHDpadMzH1bvkWua4Adn89IffMe2bY9CwBkQ5GjfNk2Xi5Pk9q9qn",
+	"2k+CWBxGzXguwulqELwe8q4FeytiXMaMMyq58Kz0lQ8Sr6DvqpFbY/DvGga3/zlX+0vZWfv051yGWUeC",
+	"GcUU7llSc1tn/mu2270l7HbxQwymQf9gcYN6ZVFsd7SMdC2Vq74u78JCX2nO252L2rF07xML70r+xGpO",
+	"h21TnrXwF3MWOB1vhIZjgr3esDgmNFZFR3nTFs/BFrB0Ks9U/QHLNLm3P5D90NMGDmQ5C8XysdoBemkw",
+	"zfkzC8DUJoqp2syBBJctsz2lzEC7e0HX4eJGRaFyhKD9JaCrWeX26wIgq66LAMhfKwyW6/zlNDujMD6u",
+	"n1JY2BoovT86lL+Jtj5C/LkjNZt1I7fV2DeCgQdLwllRVv/z4ebXA37vGhg1M7izEvqUP3RrsCdJV4TO",
+	"BGR+nWl/M5IIXorYJRgx1yX9Gq8TgYcZCfvYKZLl1ypk+dWqA0iSqZYd2LG/lZxRBxSJxI0D4TRJLA2b",
+	"z/cZd7vVXIcFxQ6a2G9p6ZtxDu8ZJapir8u+XRUSswyT+0RxNi3E8lGWr9RGVlnSX6mttNs+3NrMrzRK",
+	"sqrJXD2scv+zyTYiM9cnsDC5fESmJHM9LFugfM9iykCNYFbjDZAfWIx0xkBMLhmHLJeZBlGWX2y8gvL6",
+	"x3KaZrINnPF/nZQDZ7KQPIC5qilec0XAiQK8lrPcA7+gGCAdTOi2Jy3JYBbHIC+nMIdisLq8eQYc2akm",
+	"zeXEiGVGUvSxwmDyNpseT5ZMuYzYbY/OF7oobrEJkXPCnUogwIOWZWPOerdTemOF3+PeIOfETZW04QS3",
+	"EkGbqzTD6yrz/J2oRIvTVmZXZqkiTkJk9skcZ6xeZ8b105qJj0aSNYkl1Wz+ReySeSn72+DtlmKyOsWk",
+	"Yk4dx8P5fANkkyXq3xmgtVBGXi5b5gSJsHn5bXJS+T22/Kf76kQTS2FXwvKuaQmfM8gjZW2KL8kgmQ+a",
+	"9wKcNageDybNw3EyvgY7ZDusm6CMmDHD+txnrudEzGeWDdyyL7bsiy37YoPsC9euzLK7baf+TZAxmmf8",
+	"+fyLBOSEmgHG07yL5o8AGWMex0gyyFPJMLutrANEGFcaaEjYCAW6oRzPT5dAMDUKwxNK2xQiElOdc0Yz",
+	"qP5GtbA/LyEQE8izqeawPtYw5A9K/WjYjg1SP6pwvmV6bJkeX4bpsQzYrc35cA4ZNeJH9dvZ1I91IGKj",
+	"/I///qjJQ/mt26urLd3jj0n3WA4DVyZ+FO03z/4oNxV5acFJ2Vpi5ilVBM4NyNKyEOEk1eYTITPPrw2D",
+	"Mayet20CtFYQjxbyTuaQODbl690zWlOiaRa8WB3r1qBwbOztD8fd+IL2LfO8vyLz5pAztmbuz8LQ2BIu",
+	"PgfhYqkgTLW+Q7V20cdzYyhsEQtrX+q3d7EIaJyXucDaK3lC63BCr4DIlGPUoiSyHe/t9fcfd3vdXrd/",
+	"/KT3pIfGKBPv0x+yyNC/UpBFtSY/Qyx701LL/7GFWLLb6YLg0rz/XrlsEVm6atFSwjr0l5rEjnI0xXbK",
+	"kDdKm2Rd5PVQzu/+LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -51,7 +51,9 @@ func authenticate(keys Authenticator) echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
-			c.SetRequest(req.WithContext(context.WithValue(req.Context(), accountKey{}, account)))
+			ctx := context.WithValue(req.Context(), accountKey{}, account)
+			ctx = context.WithValue(ctx, keyHashKey{}, store.HashKey(strings.TrimSpace(key)))
+			c.SetRequest(req.WithContext(ctx))
 			return next(c)
 		}
 	}

@@ -17,9 +17,9 @@ func (a *API) ListContacts(ctx context.Context, req gen.ListContactsRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	out := gen.ListContacts200JSONResponse{HasMore: hasMore, Data: make([]gen.Contact, len(rows))}
+	out := gen.ListContacts200JSONResponse{Body: gen.ContactList{HasMore: hasMore, Data: make([]gen.Contact, len(rows))}}
 	for i, c := range rows {
-		out.Data[i] = contactOut(c)
+		out.Body.Data[i] = contactOut(c)
 	}
 	return out, nil
 }
@@ -39,16 +39,23 @@ func (a *API) CreateContact(ctx context.Context, req gen.CreateContactRequestObj
 	if err != nil {
 		return nil, err
 	}
-	return gen.CreateContact201JSONResponse(contactOut(c)), nil
+	body := contactOut(c)
+	tag := etagOf(body)
+	return gen.CreateContact201JSONResponse{Body: body, Headers: gen.CreateContact201ResponseHeaders{ETag: &tag}}, nil
 }
 
-// GetContact returns one contact.
+// GetContact returns one contact, or 304 when the client's copy is current.
 func (a *API) GetContact(ctx context.Context, req gen.GetContactRequestObject) (gen.GetContactResponseObject, error) {
 	c, err := a.store.Contact(ctx, accountOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetContact200JSONResponse(contactOut(c)), nil
+	body := contactOut(c)
+	tag := etagOf(body)
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return gen.GetContact304Response{Headers: gen.NotModifiedResponseHeaders{ETag: &tag}}, nil
+	}
+	return gen.GetContact200JSONResponse{Body: body, Headers: gen.GetContact200ResponseHeaders{ETag: &tag}}, nil
 }
 
 // UpdateContact changes the fields the client sent and leaves the others alone.
@@ -62,17 +69,19 @@ func (a *API) UpdateContact(ctx context.Context, req gen.UpdateContactRequestObj
 	default:
 		return nil, errNoBody
 	}
-	c, err := a.store.UpdateContact(ctx, accountOf(ctx), req.Id, ch)
+	c, err := a.store.UpdateContact(ctx, accountOf(ctx), req.Id, ch, ifMatch(req.Params.IfMatch, contactOut))
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateContact200JSONResponse(contactOut(c)), nil
+	body := contactOut(c)
+	tag := etagOf(body)
+	return gen.UpdateContact200JSONResponse{Body: body, Headers: gen.UpdateContact200ResponseHeaders{ETag: &tag}}, nil
 }
 
 // DeleteContact deletes a contact and its conversation.
 func (a *API) DeleteContact(ctx context.Context, req gen.DeleteContactRequestObject) (gen.DeleteContactResponseObject, error) {
-	if err := a.store.DeleteContact(ctx, accountOf(ctx), req.Id); err != nil {
+	if err := a.store.DeleteContact(ctx, accountOf(ctx), req.Id, ifMatch(req.Params.IfMatch, contactOut)); err != nil {
 		return nil, err
 	}
-	return gen.DeleteContact200JSONResponse{Id: req.Id, Deleted: true}, nil
+	return gen.DeleteContact200JSONResponse{Body: gen.Deleted{Id: req.Id, Deleted: true}}, nil
 }

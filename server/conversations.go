@@ -19,9 +19,9 @@ func (a *API) ListConversations(ctx context.Context, req gen.ListConversationsRe
 	if err != nil {
 		return nil, err
 	}
-	out := gen.ListConversations200JSONResponse{HasMore: hasMore, Data: make([]gen.Conversation, len(rows))}
+	out := gen.ListConversations200JSONResponse{Body: gen.ConversationList{HasMore: hasMore, Data: make([]gen.Conversation, len(rows))}}
 	for i, c := range rows {
-		out.Data[i] = conversationOut(c)
+		out.Body.Data[i] = conversationOut(c)
 	}
 	return out, nil
 }
@@ -47,16 +47,23 @@ func (a *API) CreateConversation(ctx context.Context, req gen.CreateConversation
 	if err != nil {
 		return nil, err
 	}
-	return gen.CreateConversation201JSONResponse(conversationOut(c)), nil
+	body := conversationOut(c)
+	tag := etagOf(body)
+	return gen.CreateConversation201JSONResponse{Body: body, Headers: gen.CreateConversation201ResponseHeaders{ETag: &tag}}, nil
 }
 
-// GetConversation returns one conversation.
+// GetConversation returns one conversation, or 304 when the client's copy is current.
 func (a *API) GetConversation(ctx context.Context, req gen.GetConversationRequestObject) (gen.GetConversationResponseObject, error) {
 	c, err := a.store.Conversation(ctx, accountOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetConversation200JSONResponse(conversationOut(c)), nil
+	body := conversationOut(c)
+	tag := etagOf(body)
+	if notModified(req.Params.IfNoneMatch, tag) {
+		return gen.GetConversation304Response{Headers: gen.NotModifiedResponseHeaders{ETag: &tag}}, nil
+	}
+	return gen.GetConversation200JSONResponse{Body: body, Headers: gen.GetConversation200ResponseHeaders{ETag: &tag}}, nil
 }
 
 // UpdateConversation changes the fields the client sent and leaves the others alone.
@@ -76,17 +83,19 @@ func (a *API) UpdateConversation(ctx context.Context, req gen.UpdateConversation
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.store.UpdateConversation(ctx, accountOf(ctx), req.Id, ch)
+	c, err := a.store.UpdateConversation(ctx, accountOf(ctx), req.Id, ch, ifMatch(req.Params.IfMatch, conversationOut))
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateConversation200JSONResponse(conversationOut(c)), nil
+	body := conversationOut(c)
+	tag := etagOf(body)
+	return gen.UpdateConversation200JSONResponse{Body: body, Headers: gen.UpdateConversation200ResponseHeaders{ETag: &tag}}, nil
 }
 
 // DeleteConversation deletes a conversation; its contact stays, without a conversation.
 func (a *API) DeleteConversation(ctx context.Context, req gen.DeleteConversationRequestObject) (gen.DeleteConversationResponseObject, error) {
-	if err := a.store.DeleteConversation(ctx, accountOf(ctx), req.Id); err != nil {
+	if err := a.store.DeleteConversation(ctx, accountOf(ctx), req.Id, ifMatch(req.Params.IfMatch, conversationOut)); err != nil {
 		return nil, err
 	}
-	return gen.DeleteConversation200JSONResponse{Id: req.Id, Deleted: true}, nil
+	return gen.DeleteConversation200JSONResponse{Body: gen.Deleted{Id: req.Id, Deleted: true}}, nil
 }

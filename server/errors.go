@@ -24,6 +24,8 @@ const (
 	codeConflict             = gen.ErrorErrorCodeConflict
 	codePayloadTooLarge      = gen.ErrorErrorCodePayloadTooLarge
 	codeUnsupportedMediaType = gen.ErrorErrorCodeUnsupportedMediaType
+	codePreconditionFailed   = gen.ErrorErrorCodePreconditionFailed
+	codeRateLimited          = gen.ErrorErrorCodeRateLimited
 	codeInternal             = gen.ErrorErrorCodeInternalError
 )
 

@@ -11,5 +11,5 @@ func (a *API) GetHealth(ctx context.Context, _ gen.GetHealthRequestObject) (gen.
 	if err := a.store.Ping(ctx); err != nil {
 		return nil, err
 	}
-	return gen.GetHealth200JSONResponse{Status: gen.Ok}, nil
+	return gen.GetHealth200JSONResponse{Body: gen.Health{Status: gen.Ok}}, nil
 }

@@ -23,8 +23,26 @@ var _ gen.StrictServerInterface = (*API)(nil)
 // maxBody is the largest request body accepted, as the spec documents (413 beyond it).
 const maxBody = "1M"
 
-// New builds the HTTP handler: routes from the spec, and for /v1 authentication and validation.
-func New(st *store.Store, log *slog.Logger) (*echo.Echo, error) {
+// Option changes a default of New.
+type Option func(*options)
+
+type options struct {
+	rateLimit int
+}
+
+// WithRateLimit limits each API key to perSecond requests a second, with bursts of twice that;
+// 0 turns the limit off.
+func WithRateLimit(perSecond int) Option {
+	return func(o *options) { o.rateLimit = perSecond }
+}
+
+// New builds the HTTP handler: routes from the spec, and for /v1 authentication, rate limits,
+// validation and idempotency, in that order.
+func New(st *store.Store, log *slog.Logger, opts ...Option) (*echo.Echo, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	spec, err := gen.GetSpec()
 	if err != nil {
 		return nil, err
@@ -38,6 +56,7 @@ func New(st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.Use(requestLog(log))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableErrorHandler: true, // the panic becomes an error for errorHandler: a bare 500
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -68,6 +87,11 @@ func New(st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 			}
 		}
 	}
-	e.Use(onlyAPI(authenticate(st)), onlyAPI(v.middleware))
+	e.Use(onlyAPI(authenticate(st)))
+	if o.rateLimit > 0 {
+		e.Use(onlyAPI(newRateLimiter(o.rateLimit).middleware))
+	}
+	idem := &idempotency{store: st, log: log}
+	e.Use(onlyAPI(v.middleware), onlyAPI(idem.middleware))
 	return e, nil
 }

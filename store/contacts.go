@@ -23,6 +23,11 @@ type ContactChanges struct {
 	DisplayName Optional[string]
 }
 
+// Precondition is checked against an object inside the transaction that changes it, so nothing
+// can change the object between the check and the write. A non-nil error aborts the change and
+// is returned as is.
+type Precondition[T any] func(current T) error
+
 // ContactFilter narrows a contact list.
 type ContactFilter struct {
 	// Active, when set, keeps only contacts with (true) or without (false) a last_active_at.
@@ -109,12 +114,18 @@ func getContact(db *gorm.DB, accountID, id string) (Contact, error) {
 }
 
 // UpdateContact applies the changes that are Set and returns the contact as it now is.
-func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch ContactChanges) (Contact, error) {
+// check, if not nil, runs first, on the contact as it is.
+func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch ContactChanges, check Precondition[Contact]) (Contact, error) {
 	var out Contact
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		c, err := getContact(tx, accountID, id)
 		if err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(c); err != nil {
+				return err
+			}
 		}
 		updates := map[string]any{}
 		if ch.Username.Set {
@@ -144,12 +155,22 @@ func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch Cont
 	return out, err
 }
 
-// DeleteContact deletes a contact and, in the same transaction, its conversation.
-func (s *Store) DeleteContact(ctx context.Context, accountID, id string) error {
+// DeleteContact deletes a contact and, in the same transaction, its conversation. check, if not
+// nil, runs first, on the contact as it is.
+func (s *Store) DeleteContact(ctx context.Context, accountID, id string, check Precondition[Contact]) error {
 	if !ValidID(id) {
 		return ErrNotFound
 	}
 	return s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if check != nil {
+			c, err := getContact(tx, accountID, id)
+			if err != nil {
+				return err
+			}
+			if err := check(c); err != nil {
+				return err
+			}
+		}
 		// The foreign key would cascade too; deleting explicitly keeps the rule visible here.
 		if err := tx.Where("account_id = ? AND contact_id = ?", accountID, id).Delete(&Conversation{}).Error; err != nil {
 			return err

@@ -100,12 +100,18 @@ func getConversation(db *gorm.DB, accountID, id string) (Conversation, error) {
 }
 
 // UpdateConversation applies the changes that are Set and returns the conversation as it now is.
-func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch ConversationChanges) (Conversation, error) {
+// check, if not nil, runs first, on the conversation as it is.
+func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch ConversationChanges, check Precondition[Conversation]) (Conversation, error) {
 	var out Conversation
 	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		c, err := getConversation(tx, accountID, id)
 		if err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(c); err != nil {
+				return err
+			}
 		}
 		updates := map[string]any{}
 		if ch.PinnedMessageID.Set {
@@ -132,19 +138,31 @@ func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch
 }
 
 // DeleteConversation deletes a conversation. Its contact stays; the contact's conversation_id
-// reads as null from then on, because it is derived from this row.
-func (s *Store) DeleteConversation(ctx context.Context, accountID, id string) error {
+// reads as null from then on, because it is derived from this row. check, if not nil, runs
+// first, on the conversation as it is.
+func (s *Store) DeleteConversation(ctx context.Context, accountID, id string, check Precondition[Conversation]) error {
 	if !ValidID(id) {
 		return ErrNotFound
 	}
-	res := s.writer.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Delete(&Conversation{})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if check != nil {
+			c, err := getConversation(tx, accountID, id)
+			if err != nil {
+				return err
+			}
+			if err := check(c); err != nil {
+				return err
+			}
+		}
+		res := tx.Where("account_id = ? AND id = ?", accountID, id).Delete(&Conversation{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }
 
 // ListConversations returns one page of the account's conversations, newest first, and whether

@@ -69,6 +69,20 @@ var migrations = []migration{
 		`CREATE INDEX conversations_account_pinned_seq ON conversations(account_id, is_pinned, seq)`,
 		`CREATE INDEX conversations_account_archived_seq ON conversations(account_id, (archived_at IS NOT NULL), seq)`,
 	}},
+	{2, "idempotency keys", []string{
+		// status is NULL while the first request with the key is still running.
+		`CREATE TABLE idempotency_keys (
+			account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+			key          TEXT NOT NULL,
+			request_hash TEXT NOT NULL,
+			status       INTEGER,
+			etag         TEXT,
+			body         BLOB,
+			created_at   INTEGER NOT NULL,
+			PRIMARY KEY (account_id, key)
+		)`,
+		`CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at)`,
+	}},
 }
 
 // schemaMigration records that a migration was applied.

@@ -540,7 +540,7 @@ func TestListQueryPlans(t *testing.T) {
 			if i%4 == 0 {
 				ch.ArchivedAt = SetTo[int64](1_700_000_000)
 			}
-			if _, err := s.UpdateConversation(ctx, acct, conv.ID, ch); err != nil {
+			if _, err := s.UpdateConversation(ctx, acct, conv.ID, ch, nil); err != nil {
 				t.Fatal(err)
 			}
 			if acct == acme.AccountID {
