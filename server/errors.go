@@ -59,7 +59,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		e := classify(err, c)
 		if e.Status >= 500 {
-			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+			log.Error("request failed", "request_id", c.Response().Header().Get(requestIDHeader),
+				"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		}
 		if e.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="protocol"`)

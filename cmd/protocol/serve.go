@@ -18,11 +18,18 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	var dbPath, addr string
+	var (
+		dbPath, addr string
+		rateLimit    int
+	)
 	fs := newFlags("serve", &dbPath, stderr)
 	fs.StringVar(&addr, "addr", envOr("PROTOCOL_ADDR", "127.0.0.1:8080"), "address to listen on (env PROTOCOL_ADDR)")
+	fs.IntVar(&rateLimit, "rate-limit", 0, "requests a second allowed per API key, bursts of twice that; 0 is no limit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if rateLimit < 0 {
+		return fmt.Errorf("--rate-limit must be 0 or more, not %d", rateLimit)
 	}
 	st, err := store.Open(dbPath, store.Options{})
 	if err != nil {
@@ -42,7 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		_ = ln.Close()
 		return err
 	}
-	handler, err := server.New(st, log)
+	handler, err := server.New(st, log, server.WithRateLimit(rateLimit))
 	if err != nil {
 		_ = ln.Close()
 		return err

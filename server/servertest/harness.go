@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -34,19 +35,42 @@ type Server struct {
 	Echo    *echo.Echo
 	Key     string
 	Account string
-	spec    *openapi3.T
-	router  routers.Router
+	// Log holds everything the server logged.
+	Log    *SyncBuffer
+	spec   *openapi3.T
+	router routers.Router
 }
 
-// New starts a server on a fresh database. Everything is torn down when the test ends.
-func New(t testing.TB) *Server {
+// SyncBuffer is a bytes.Buffer safe for the server's concurrent writes.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// New starts a server on a fresh database, built with opts. Everything is torn down when the
+// test ends.
+func New(t testing.TB, opts ...server.Option) *Server {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "protocol.db"), store.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := server.New(st, log)
+	logBuf := &SyncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logBuf, nil))
+	e, err := server.New(st, log, opts...)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -64,7 +88,7 @@ func New(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("spec router: %v", err)
 	}
-	s := &Server{t: t, URL: hs.URL, Store: st, Echo: e, spec: spec, router: router}
+	s := &Server{t: t, URL: hs.URL, Store: st, Echo: e, Log: logBuf, spec: spec, router: router}
 	s.Key, s.Account = s.NewAccount("test")
 	return s
 }
