@@ -14,6 +14,30 @@ import (
 	"protocol/store"
 )
 
+// timeouts bound how long one client may hold a connection, so that slow or idle clients cannot
+// use up the server.
+type timeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+var defaultTimeouts = timeouts{
+	readHeader: 10 * time.Second,  // a request line and headers, however slowly they trickle in
+	read:       30 * time.Second,  // a whole request, body included (bodies are at most 1 MiB)
+	write:      30 * time.Second,  // from the end of the headers to the end of the response
+	idle:       120 * time.Second, // a kept-alive connection between requests
+}
+
+func newHTTPServer(h http.Handler, t timeouts, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // shutdownGrace is how long in-flight requests get to finish after SIGINT or SIGTERM.
 const shutdownGrace = 30 * time.Second
 
@@ -54,14 +78,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		_ = ln.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler, defaultTimeouts, log)
 	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", dbPath)
 
 	errc := make(chan error, 1)
