@@ -34,13 +34,6 @@ type ContactFilter struct {
 	Active *bool
 }
 
-// contacts selects contacts with the id of their one-to-one conversation.
-func contacts(db *gorm.DB) *gorm.DB {
-	return db.Table("contacts").
-		Select("contacts.*, conversations.id AS conversation_id").
-		Joins("LEFT JOIN conversations ON conversations.contact_id = contacts.id")
-}
-
 // CreateContact adds a contact and its one-to-one conversation in one transaction.
 func (s *Store) CreateContact(ctx context.Context, accountID string, in NewContact) (Contact, error) {
 	now := s.unix()
@@ -54,7 +47,7 @@ func (s *Store) CreateContact(ctx context.Context, accountID string, in NewConta
 		CreatedAt:   now,
 	}
 	conv := Conversation{ID: NewID(), AccountID: accountID, ContactID: &c.ID, CreatedAt: now}
-	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
 		if err := usernameFree(tx, accountID, in.Username, ""); err != nil {
 			return err
 		}
@@ -98,27 +91,15 @@ func translateConflict(err error, field, value string) error {
 
 // Contact returns one contact of the account.
 func (s *Store) Contact(ctx context.Context, accountID, id string) (Contact, error) {
-	return getContact(s.reader.WithContext(ctx), accountID, id)
-}
-
-func getContact(db *gorm.DB, accountID, id string) (Contact, error) {
-	if !ValidID(id) {
-		return Contact{}, ErrNotFound
-	}
-	var c Contact
-	err := contacts(db).Where("contacts.account_id = ? AND contacts.id = ?", accountID, id).Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Contact{}, ErrNotFound
-	}
-	return c, err
+	return getContact(ctx, s.reads, accountID, id)
 }
 
 // UpdateContact applies the changes that are Set and returns the contact as it now is.
 // check, if not nil, runs first, on the contact as it is.
 func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch ContactChanges, check Precondition[Contact]) (Contact, error) {
 	var out Contact
-	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c, err := getContact(tx, accountID, id)
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
+		c, err := getContact(ctx, txQuerier(tx), accountID, id)
 		if err != nil {
 			return err
 		}
@@ -149,7 +130,7 @@ func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch Cont
 				return translateConflict(err, "username", derefOr(ch.Username.Value, ""))
 			}
 		}
-		out, err = getContact(tx, accountID, id)
+		out, err = getContact(ctx, txQuerier(tx), accountID, id)
 		return err
 	})
 	return out, err
@@ -161,9 +142,9 @@ func (s *Store) DeleteContact(ctx context.Context, accountID, id string, check P
 	if !ValidID(id) {
 		return ErrNotFound
 	}
-	return s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.writes.write(ctx, func(tx *gorm.DB) error {
 		if check != nil {
-			c, err := getContact(tx, accountID, id)
+			c, err := getContact(ctx, txQuerier(tx), accountID, id)
 			if err != nil {
 				return err
 			}
@@ -189,26 +170,25 @@ func (s *Store) DeleteContact(ctx context.Context, accountID, id string, check P
 // ListContacts returns one page of the account's contacts, newest first, and whether there are
 // more in the direction paged.
 func (s *Store) ListContacts(ctx context.Context, accountID string, page Page, f ContactFilter) ([]Contact, bool, error) {
-	db := s.reader.WithContext(ctx)
-	q := contacts(db).Where("contacts.account_id = ?", accountID)
+	p := pageQuery{table: "contacts", alias: "c", selectFrom: "SELECT " + contactColumns + contactFrom}
 	if f.Active != nil {
-		q = q.Where("(contacts.last_active_at IS NOT NULL) = ?", *f.Active)
+		// The same expression as the index contacts_account_active_seq, so the index serves it.
+		p.where = append(p.where, "(c.last_active_at IS NOT NULL) = ?")
+		p.args = append(p.args, *f.Active)
 	}
-	return listPage[Contact](ctx, db, q, "contacts", accountID, page, false)
+	return runPage(ctx, s.reads, p, accountID, page, scanContact)
 }
 
 // MarkContactActive records when a contact was last active on the platform. The API has no
 // endpoint for it: activity comes from the platform itself.
 func (s *Store) MarkContactActive(ctx context.Context, accountID, id string, at int64) error {
-	res := s.writer.WithContext(ctx).Table("contacts").
-		Where("account_id = ? AND id = ?", accountID, id).Update("last_active_at", at)
-	if res.Error != nil {
+	return s.writes.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Table("contacts").Where("account_id = ? AND id = ?", accountID, id).Update("last_active_at", at)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return ErrNotFound
+		}
 		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return nil
+	})
 }
 
 func derefOr[T any](p *T, fallback T) T {

@@ -35,9 +35,9 @@ type ConversationFilter struct {
 // the existing conversation.
 func (s *Store) CreateConversation(ctx context.Context, accountID string, in NewConversation) (Conversation, error) {
 	conv := Conversation{ID: NewID(), AccountID: accountID, ContactID: in.ContactID, GroupID: in.GroupID, CreatedAt: s.unix()}
-	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
 		if in.ContactID != nil {
-			if _, err := getContact(tx, accountID, *in.ContactID); errors.Is(err, ErrNotFound) {
+			if _, err := getContact(ctx, txQuerier(tx), accountID, *in.ContactID); errors.Is(err, ErrNotFound) {
 				return &ReferenceError{Field: "contact_id", ID: *in.ContactID}
 			} else if err != nil {
 				return err
@@ -84,27 +84,15 @@ func conversationFree(tx *gorm.DB, column, accountID, value string) error {
 
 // Conversation returns one conversation of the account.
 func (s *Store) Conversation(ctx context.Context, accountID, id string) (Conversation, error) {
-	return getConversation(s.reader.WithContext(ctx), accountID, id)
-}
-
-func getConversation(db *gorm.DB, accountID, id string) (Conversation, error) {
-	if !ValidID(id) {
-		return Conversation{}, ErrNotFound
-	}
-	var c Conversation
-	err := db.Where("account_id = ? AND id = ?", accountID, id).Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Conversation{}, ErrNotFound
-	}
-	return c, err
+	return getConversation(ctx, s.reads, accountID, id)
 }
 
 // UpdateConversation applies the changes that are Set and returns the conversation as it now is.
 // check, if not nil, runs first, on the conversation as it is.
 func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch ConversationChanges, check Precondition[Conversation]) (Conversation, error) {
 	var out Conversation
-	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c, err := getConversation(tx, accountID, id)
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
+		c, err := getConversation(ctx, txQuerier(tx), accountID, id)
 		if err != nil {
 			return err
 		}
@@ -131,7 +119,7 @@ func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch
 				return err
 			}
 		}
-		out, err = getConversation(tx, accountID, id)
+		out, err = getConversation(ctx, txQuerier(tx), accountID, id)
 		return err
 	})
 	return out, err
@@ -144,9 +132,9 @@ func (s *Store) DeleteConversation(ctx context.Context, accountID, id string, ch
 	if !ValidID(id) {
 		return ErrNotFound
 	}
-	return s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.writes.write(ctx, func(tx *gorm.DB) error {
 		if check != nil {
-			c, err := getConversation(tx, accountID, id)
+			c, err := getConversation(ctx, txQuerier(tx), accountID, id)
 			if err != nil {
 				return err
 			}
@@ -168,20 +156,24 @@ func (s *Store) DeleteConversation(ctx context.Context, accountID, id string, ch
 // ListConversations returns one page of the account's conversations, newest first, and whether
 // there are more in the direction paged.
 func (s *Store) ListConversations(ctx context.Context, accountID string, page Page, f ConversationFilter) ([]Conversation, bool, error) {
-	db := s.reader.WithContext(ctx)
-	q := db.Table("conversations").Where("conversations.account_id = ?", accountID)
+	p := pageQuery{table: "conversations", alias: "v", selectFrom: "SELECT " + conversationColumns + " FROM conversations v"}
+	filter := func(cond string, arg any) {
+		p.where = append(p.where, cond)
+		p.args = append(p.args, arg)
+	}
 	if f.Muted != nil {
-		q = q.Where("conversations.is_muted = ?", *f.Muted)
+		filter("v.is_muted = ?", *f.Muted)
 	}
 	if f.Pinned != nil {
-		q = q.Where("conversations.is_pinned = ?", *f.Pinned)
+		filter("v.is_pinned = ?", *f.Pinned)
 	}
 	if f.Archived != nil {
-		q = q.Where("(conversations.archived_at IS NOT NULL) = ?", *f.Archived)
+		// The same expression as the index conversations_account_archived_seq.
+		filter("(v.archived_at IS NOT NULL) = ?", *f.Archived)
 	}
 	if f.GroupID != nil {
-		q = q.Where("conversations.group_id = ?", *f.GroupID)
+		filter("v.group_id = ?", *f.GroupID)
+		p.unique = true // an account has at most one conversation per group (a unique index)
 	}
-	// An account has at most one conversation per group (a unique index).
-	return listPage[Conversation](ctx, db, q, "conversations", accountID, page, f.GroupID != nil)
+	return runPage(ctx, s.reads, p, accountID, page, scanConversation)
 }

@@ -44,7 +44,7 @@ func (idempotencyKey) TableName() string { return "idempotency_keys" }
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, accountID, key, requestHash string) (*StoredResponse, error) {
 	now := s.unix()
 	var stored *StoredResponse
-	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
 		// Expired responses are deleted here rather than by a job of their own; the index on
 		// created_at makes the usual case, nothing to delete, one index probe.
 		err := tx.Where("created_at <= ?", now-IdempotencyWindow).Delete(&idempotencyKey{}).Error
@@ -80,15 +80,16 @@ func (s *Store) SaveIdempotentResponse(ctx context.Context, accountID, key strin
 	if resp.ETag != "" {
 		etag = &resp.ETag
 	}
-	return s.writer.WithContext(ctx).Model(&idempotencyKey{}).
-		Where("account_id = ? AND key = ?", accountID, key).
-		Updates(map[string]any{"status": resp.Status, "etag": etag, "body": resp.Body}).Error
+	return s.writes.write(ctx, func(tx *gorm.DB) error {
+		return tx.Model(&idempotencyKey{}).Where("account_id = ? AND key = ?", accountID, key).
+			Updates(map[string]any{"status": resp.Status, "etag": etag, "body": resp.Body}).Error
+	})
 }
 
 // ReleaseIdempotencyKey gives up a claim whose request failed on the server's side, so that a
 // retry runs the request again.
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, accountID, key string) error {
-	return s.writer.WithContext(ctx).
-		Where("account_id = ? AND key = ? AND status IS NULL", accountID, key).
-		Delete(&idempotencyKey{}).Error
+	return s.writes.write(ctx, func(tx *gorm.DB) error {
+		return tx.Where("account_id = ? AND key = ? AND status IS NULL", accountID, key).Delete(&idempotencyKey{}).Error
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -43,7 +44,7 @@ func (s *Store) CreateAccountWithKey(ctx context.Context, name string) (CreatedK
 		Hint:      key[:len(keyPrefix)+4],
 		CreatedAt: now,
 	}
-	err := s.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&acct).Error; err != nil {
 			return err
 		}
@@ -71,21 +72,20 @@ func (s *Store) Keys(ctx context.Context) ([]APIKey, error) {
 
 // RevokeKey revokes a key by its id; requests with it are refused from then on.
 func (s *Store) RevokeKey(ctx context.Context, id string) error {
-	res := s.writer.WithContext(ctx).Model(&APIKey{}).
-		Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.unix())
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
+	return s.writes.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.unix())
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
+		}
 		var n int64
-		if err := s.writer.WithContext(ctx).Model(&APIKey{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		if err := tx.Model(&APIKey{}).Where("id = ?", id).Count(&n).Error; err != nil {
 			return err
 		}
 		if n == 0 {
 			return ErrNotFound
 		}
-	}
-	return nil
+		return nil // already revoked
+	})
 }
 
 // Authenticate returns the account id of a live key, or ErrNotFound for an unknown or revoked
@@ -95,10 +95,13 @@ func (s *Store) Authenticate(ctx context.Context, key string) (string, error) {
 		return "", ErrNotFound
 	}
 	hash := HashKey(key)
-	var rec APIKey
-	err := s.reader.WithContext(ctx).Select("account_id", "hash", "revoked_at").
-		Where("hash = ?", hash).Take(&rec).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	var (
+		account, stored string
+		revokedAt       sql.NullInt64
+	)
+	err := s.reads.QueryRowContext(ctx, `SELECT account_id, hash, revoked_at FROM api_keys WHERE hash = ?`, hash).
+		Scan(&account, &stored, &revokedAt)
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
 	if err != nil {
@@ -106,8 +109,8 @@ func (s *Store) Authenticate(ctx context.Context, key string) (string, error) {
 	}
 	// The index found the row; comparing in constant time as well keeps the check itself free of
 	// timing differences.
-	if subtle.ConstantTimeCompare([]byte(rec.Hash), []byte(hash)) != 1 || rec.RevokedAt != nil {
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || revokedAt.Valid {
 		return "", ErrNotFound
 	}
-	return rec.AccountID, nil
+	return account, nil
 }

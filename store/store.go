@@ -5,7 +5,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/url"
 	"runtime"
@@ -24,7 +23,11 @@ type Store struct {
 	writer *gorm.DB
 	// reader is a pool of read-only connections; in WAL mode they never block the writer.
 	reader *gorm.DB
-	now    func() time.Time
+	// reads runs the hot read queries on the reader pool with prepared statements.
+	reads *stmtCache
+	// writes runs every write on the writer connection, with group commit.
+	writes *groupCommitter
+	now   func() time.Time
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -60,7 +63,7 @@ func Open(path string, opts Options) (*Store, error) {
 	readers := max(4, 2*runtime.NumCPU())
 	sqlReader.SetMaxOpenConns(readers)
 	sqlReader.SetMaxIdleConns(readers)
-	return &Store{writer: writer, reader: reader, now: now}, nil
+	return &Store{writer: writer, reader: reader, reads: newStmtCache(sqlReader), writes: newGroupCommitter(writer), now: now}, nil
 }
 
 // openSQLite opens one connection pool on path with the pragmas every connection needs.
@@ -104,6 +107,8 @@ func openSQLite(path string, readOnly bool) (*gorm.DB, error) {
 
 // Close closes both connection pools. The last close checkpoints the WAL into the main file.
 func (s *Store) Close() error {
+	s.writes.close()
+	s.reads.close()
 	var errs []error
 	for _, db := range []*gorm.DB{s.reader, s.writer} {
 		sqlDB, err := db.DB()
@@ -131,12 +136,3 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // unix is the store's clock in Unix seconds, the API's timestamp unit.
 func (s *Store) unix() int64 { return s.now().Unix() }
-
-// nullInt64 turns a nullable column into a pointer.
-func nullInt64(n sql.NullInt64) *int64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Int64
-	return &v
-}

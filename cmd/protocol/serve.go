@@ -45,10 +45,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	var (
 		dbPath, addr string
 		rateLimit    int
+		pprofAddr    string
 	)
 	fs := newFlags("serve", &dbPath, stderr)
 	fs.StringVar(&addr, "addr", envOr("PROTOCOL_ADDR", "127.0.0.1:8080"), "address to listen on (env PROTOCOL_ADDR)")
 	fs.IntVar(&rateLimit, "rate-limit", 0, "requests a second allowed per API key, bursts of twice that; 0 is no limit")
+	fs.StringVar(&pprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +81,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	srv := newHTTPServer(handler, defaultTimeouts, log)
+	if pprofAddr != "" {
+		stopProfiler, err := serveProfiler(pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", dbPath)
 
 	errc := make(chan error, 1)

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"gorm.io/gorm"
+)
+
+// ErrClosed is returned for writes sent after Close.
+var ErrClosed = errors.New("store is closed")
+
+// maxBatch bounds how many writes share one transaction, so one commit never waits on a long
+// queue.
+const maxBatch = 128
+
+// Writes go through group commit. SQLite has one writer at a time, and with synchronous=FULL
+// every commit waits for an fsync, which costs far more than the writes themselves. So one
+// goroutine owns the writer connection: it takes every write queued at that moment, runs each
+// in a savepoint of one transaction (a failed write rolls back only itself), commits once, and
+// only then answers each caller. A caller is never told its write succeeded before that write is
+// on disk.
+type groupCommitter struct {
+	db     *gorm.DB
+	jobs   chan *writeJob
+	closed chan struct{}
+	done   sync.WaitGroup
+	once   sync.Once
+}
+
+type writeJob struct {
+	ctx    context.Context
+	fn     func(tx *gorm.DB) error
+	result chan error
+}
+
+func newGroupCommitter(db *gorm.DB) *groupCommitter {
+	g := &groupCommitter{db: db, jobs: make(chan *writeJob, maxBatch), closed: make(chan struct{})}
+	g.done.Add(1)
+	go g.loop()
+	return g
+}
+
+// write runs fn in a transaction shared with other writes and returns once that transaction has
+// committed (nil) or fn's changes were rolled back (fn's error, or the commit's).
+func (g *groupCommitter) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	j := &writeJob{ctx: ctx, fn: fn, result: make(chan error, 1)}
+	select {
+	case <-g.closed:
+		return ErrClosed
+	default:
+	}
+	select {
+	case g.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.closed:
+		return ErrClosed
+	}
+	// Once queued, the write may commit: wait for the outcome even if ctx ends.
+	return <-j.result
+}
+
+func (g *groupCommitter) loop() {
+	defer g.done.Done()
+	for {
+		select {
+		case j := <-g.jobs:
+			g.runBatch(g.collect(j))
+		case <-g.closed:
+			// Finish what was queued before Close, then stop.
+			for {
+				select {
+				case j := <-g.jobs:
+					g.runBatch(g.collect(j))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// collect takes first and whatever else is already queued, up to maxBatch.
+func (g *groupCommitter) collect(first *writeJob) []*writeJob {
+	batch := []*writeJob{first}
+	for len(batch) < maxBatch {
+		select {
+		case j := <-g.jobs:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (g *groupCommitter) runBatch(batch []*writeJob) {
+	results := make([]error, len(batch))
+	tx := g.db.Begin()
+	if tx.Error != nil {
+		g.answer(batch, results, tx.Error)
+		return
+	}
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			results[i] = err // the caller gave up before its write started
+			continue
+		}
+		if err := tx.Exec("SAVEPOINT write").Error; err != nil {
+			tx.Rollback()
+			g.answer(batch, results, err)
+			return
+		}
+		results[i] = j.fn(tx.WithContext(context.WithoutCancel(j.ctx)))
+		if results[i] != nil {
+			if err := tx.Exec("ROLLBACK TO write").Error; err != nil {
+				tx.Rollback()
+				g.answer(batch, results, err)
+				return
+			}
+		}
+		if err := tx.Exec("RELEASE write").Error; err != nil {
+			tx.Rollback()
+			g.answer(batch, results, err)
+			return
+		}
+	}
+	g.answer(batch, results, tx.Commit().Error)
+}
+
+// answer tells each caller its outcome: its own error, or else the batch's (a failed commit
+// fails every write in it).
+func (g *groupCommitter) answer(batch []*writeJob, results []error, batchErr error) {
+	for i, j := range batch {
+		err := results[i]
+		if err == nil {
+			err = batchErr
+		}
+		j.result <- err
+	}
+}
+
+// close stops taking writes, finishes those already queued and waits for the last commit.
+func (g *groupCommitter) close() {
+	g.once.Do(func() { close(g.closed) })
+	g.done.Wait()
+}
