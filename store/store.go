@@ -27,7 +27,7 @@ type Store struct {
 	reads *stmtCache
 	// writes runs every write on the writer connection, with group commit.
 	writes *groupCommitter
-	now   func() time.Time
+	now    func() time.Time
 }
 
 // Options tune Open. The zero value is what production uses.
