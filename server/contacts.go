@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 
 	"protocol/gen"
 	"protocol/store"
@@ -17,11 +18,7 @@ func (a *API) ListContacts(ctx context.Context, req gen.ListContactsRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	out := gen.ListContacts200JSONResponse{Body: gen.ContactList{HasMore: hasMore, Data: make([]gen.Contact, len(rows))}}
-	for i, c := range rows {
-		out.Body.Data[i] = contactOut(c)
-	}
-	return out, nil
+	return encoded{status: http.StatusOK, body: appendList(make([]byte, 0, 256*len(rows)+32), rows, hasMore, appendContact)}, nil
 }
 
 // CreateContact adds a contact, and with it the conversation with that contact.
@@ -39,9 +36,7 @@ func (a *API) CreateContact(ctx context.Context, req gen.CreateContactRequestObj
 	if err != nil {
 		return nil, err
 	}
-	body := contactOut(c)
-	tag := etagOf(body)
-	return gen.CreateContact201JSONResponse{Body: body, Headers: gen.CreateContact201ResponseHeaders{ETag: &tag}}, nil
+	return objectResponse(http.StatusCreated, c, appendContact), nil
 }
 
 // GetContact returns one contact, or 304 when the client's copy is current.
@@ -50,12 +45,11 @@ func (a *API) GetContact(ctx context.Context, req gen.GetContactRequestObject) (
 	if err != nil {
 		return nil, err
 	}
-	body := contactOut(c)
-	tag := etagOf(body)
-	if notModified(req.Params.IfNoneMatch, tag) {
-		return gen.GetContact304Response{Headers: gen.NotModifiedResponseHeaders{ETag: &tag}}, nil
+	resp := objectResponse(http.StatusOK, c, appendContact)
+	if notModified(req.Params.IfNoneMatch, resp.etag) {
+		return gen.GetContact304Response{Headers: gen.NotModifiedResponseHeaders{ETag: &resp.etag}}, nil
 	}
-	return gen.GetContact200JSONResponse{Body: body, Headers: gen.GetContact200ResponseHeaders{ETag: &tag}}, nil
+	return resp, nil
 }
 
 // UpdateContact changes the fields the client sent and leaves the others alone.
@@ -69,18 +63,16 @@ func (a *API) UpdateContact(ctx context.Context, req gen.UpdateContactRequestObj
 	default:
 		return nil, errNoBody
 	}
-	c, err := a.store.UpdateContact(ctx, accountOf(ctx), req.Id, ch, ifMatch(req.Params.IfMatch, contactOut))
+	c, err := a.store.UpdateContact(ctx, accountOf(ctx), req.Id, ch, ifMatch(req.Params.IfMatch, appendContact))
 	if err != nil {
 		return nil, err
 	}
-	body := contactOut(c)
-	tag := etagOf(body)
-	return gen.UpdateContact200JSONResponse{Body: body, Headers: gen.UpdateContact200ResponseHeaders{ETag: &tag}}, nil
+	return objectResponse(http.StatusOK, c, appendContact), nil
 }
 
 // DeleteContact deletes a contact and its conversation.
 func (a *API) DeleteContact(ctx context.Context, req gen.DeleteContactRequestObject) (gen.DeleteContactResponseObject, error) {
-	if err := a.store.DeleteContact(ctx, accountOf(ctx), req.Id, ifMatch(req.Params.IfMatch, contactOut)); err != nil {
+	if err := a.store.DeleteContact(ctx, accountOf(ctx), req.Id, ifMatch(req.Params.IfMatch, appendContact)); err != nil {
 		return nil, err
 	}
 	return gen.DeleteContact200JSONResponse{Body: gen.Deleted{Id: req.Id, Deleted: true}}, nil

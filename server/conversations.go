@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 
 	"protocol/gen"
 	"protocol/store"
@@ -19,11 +20,7 @@ func (a *API) ListConversations(ctx context.Context, req gen.ListConversationsRe
 	if err != nil {
 		return nil, err
 	}
-	out := gen.ListConversations200JSONResponse{Body: gen.ConversationList{HasMore: hasMore, Data: make([]gen.Conversation, len(rows))}}
-	for i, c := range rows {
-		out.Body.Data[i] = conversationOut(c)
-	}
-	return out, nil
+	return encoded{status: http.StatusOK, body: appendList(make([]byte, 0, 256*len(rows)+32), rows, hasMore, appendConversation)}, nil
 }
 
 // CreateConversation starts a conversation with a contact or for a group.
@@ -47,9 +44,7 @@ func (a *API) CreateConversation(ctx context.Context, req gen.CreateConversation
 	if err != nil {
 		return nil, err
 	}
-	body := conversationOut(c)
-	tag := etagOf(body)
-	return gen.CreateConversation201JSONResponse{Body: body, Headers: gen.CreateConversation201ResponseHeaders{ETag: &tag}}, nil
+	return objectResponse(http.StatusCreated, c, appendConversation), nil
 }
 
 // GetConversation returns one conversation, or 304 when the client's copy is current.
@@ -58,12 +53,11 @@ func (a *API) GetConversation(ctx context.Context, req gen.GetConversationReques
 	if err != nil {
 		return nil, err
 	}
-	body := conversationOut(c)
-	tag := etagOf(body)
-	if notModified(req.Params.IfNoneMatch, tag) {
-		return gen.GetConversation304Response{Headers: gen.NotModifiedResponseHeaders{ETag: &tag}}, nil
+	resp := objectResponse(http.StatusOK, c, appendConversation)
+	if notModified(req.Params.IfNoneMatch, resp.etag) {
+		return gen.GetConversation304Response{Headers: gen.NotModifiedResponseHeaders{ETag: &resp.etag}}, nil
 	}
-	return gen.GetConversation200JSONResponse{Body: body, Headers: gen.GetConversation200ResponseHeaders{ETag: &tag}}, nil
+	return resp, nil
 }
 
 // UpdateConversation changes the fields the client sent and leaves the others alone.
@@ -83,18 +77,16 @@ func (a *API) UpdateConversation(ctx context.Context, req gen.UpdateConversation
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.store.UpdateConversation(ctx, accountOf(ctx), req.Id, ch, ifMatch(req.Params.IfMatch, conversationOut))
+	c, err := a.store.UpdateConversation(ctx, accountOf(ctx), req.Id, ch, ifMatch(req.Params.IfMatch, appendConversation))
 	if err != nil {
 		return nil, err
 	}
-	body := conversationOut(c)
-	tag := etagOf(body)
-	return gen.UpdateConversation200JSONResponse{Body: body, Headers: gen.UpdateConversation200ResponseHeaders{ETag: &tag}}, nil
+	return objectResponse(http.StatusOK, c, appendConversation), nil
 }
 
 // DeleteConversation deletes a conversation; its contact stays, without a conversation.
 func (a *API) DeleteConversation(ctx context.Context, req gen.DeleteConversationRequestObject) (gen.DeleteConversationResponseObject, error) {
-	if err := a.store.DeleteConversation(ctx, accountOf(ctx), req.Id, ifMatch(req.Params.IfMatch, conversationOut)); err != nil {
+	if err := a.store.DeleteConversation(ctx, accountOf(ctx), req.Id, ifMatch(req.Params.IfMatch, appendConversation)); err != nil {
 		return nil, err
 	}
 	return gen.DeleteConversation200JSONResponse{Body: gen.Deleted{Id: req.Id, Deleted: true}}, nil

@@ -12,43 +12,6 @@ import (
 // This file is the one place that knows both the wire shapes (gen) and the stored shapes
 // (store), including the form rules: a form cannot say null, so an empty value means null.
 
-func contactOut(c store.Contact) gen.Contact {
-	return gen.Contact{
-		Id:             c.ID,
-		Username:       c.Username,
-		PhoneNumber:    c.PhoneNumber,
-		AvatarUrl:      nullableOf(c.AvatarURL),
-		DisplayName:    nullableOf(c.DisplayName),
-		ConversationId: nullableOf(c.ConversationID),
-		LastActiveAt:   nullableOf(c.LastActiveAt),
-		CreatedAt:      c.CreatedAt,
-	}
-}
-
-func conversationOut(c store.Conversation) gen.Conversation {
-	return gen.Conversation{
-		Id:              c.ID,
-		ContactId:       nullableOf(c.ContactID),
-		GroupId:         nullableOf(c.GroupID),
-		PinnedMessageId: nullableOf(c.PinnedMessageID),
-		IsPinned:        c.IsPinned,
-		IsMuted:         c.IsMuted,
-		LastActiveAt:    nullableOf(c.LastActiveAt),
-		LastOpenedAt:    nullableOf(c.LastOpenedAt),
-		CreatedAt:       c.CreatedAt,
-		ArchivedAt:      nullableOf(c.ArchivedAt),
-	}
-}
-
-// nullableOf always sets the field, to a value or to null: an unset Nullable would be encoded
-// as a zero value instead of null.
-func nullableOf[T any](p *T) nullable.Nullable[T] {
-	if p == nil {
-		return nullable.NewNullNullable[T]()
-	}
-	return nullable.NewNullableWithValue(*p)
-}
-
 // optionalOf turns a JSON field that may be absent, null or a value into a store change.
 func optionalOf[T any](n nullable.Nullable[T]) store.Optional[T] {
 	switch {

@@ -60,9 +60,15 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		route, pathParams, err := v.router.FindRoute(req)
-		if err != nil {
-			// Echo routed the request, so the spec has the route too; a mismatch is our bug.
-			return fmt.Errorf("route %s %s is not in the spec: %w", req.Method, req.URL.Path, err)
+		switch {
+		case errors.Is(err, routers.ErrPathNotFound):
+			// Echo reports its nearest route for a path it cannot match, such as
+			// /v1/contacts/{id}/more; the spec knows better.
+			return echo.ErrNotFound
+		case errors.Is(err, routers.ErrMethodNotAllowed):
+			return echo.ErrMethodNotAllowed
+		case err != nil:
+			return fmt.Errorf("route %s %s: %w", req.Method, req.URL.Path, err)
 		}
 		for k, p := range pathParams {
 			if unescaped, err := url.PathUnescape(p); err == nil {
