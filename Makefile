@@ -27,3 +27,12 @@ lint-spec:
 
 vet:
 	$(GO) vet ./...
+
+## bench: load-test the server at 10,000 contacts beside a bare Echo floor (under two minutes)
+## bench-large: the same at 10,000 and at 1,000,000 contacts, into bench/results/latest-large.json
+.PHONY: bench bench-large
+bench:
+	$(GO) run ./bench
+
+bench-large:
+	$(GO) run ./bench -sizes 10000,1000000 -out bench/results/latest-large.json
