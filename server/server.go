@@ -56,7 +56,9 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*echo.Echo, error) 
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(requestLog(log))
+	m := newMetrics(spec)
+	e.Use(requestLog(log), m.middleware)
+	e.GET("/metrics", m.handler())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableErrorHandler: true, // the panic becomes an error for errorHandler: a bare 500
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
