@@ -43,7 +43,13 @@ func newMetrics(spec *openapi3.T) *metrics {
 		// The spec's /v1/contacts/{id} is Echo's /v1/contacts/:id.
 		echoPath := strings.NewReplacer("{", ":", "}", "").Replace(path)
 		for method, op := range item.Operations() {
-			m.operations[method+" "+echoPath] = op.OperationID
+			// The generator's embedded copy capitalises operationIds (GetContact); the spec and
+			// every client spell them as written (getContact).
+			id := op.OperationID
+			if id != "" {
+				id = strings.ToLower(id[:1]) + id[1:]
+			}
+			m.operations[method+" "+echoPath] = id
 		}
 	}
 	return m

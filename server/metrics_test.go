@@ -34,7 +34,7 @@ func TestMetricsCountOperations(t *testing.T) {
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
+			t.Errorf("/metrics lacks %s\n%s", want, body)
 		}
 	}
 }
