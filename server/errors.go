@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,7 +59,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		e := classify(err, c)
-		if e.Status >= 500 {
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			// The client went away before the answer; nobody reads this response.
+			log.Info("client closed the request", "request_id", c.Response().Header().Get(requestIDHeader),
+				"method", c.Request().Method, "path", c.Request().URL.Path)
+		} else if e.Status >= 500 {
 			log.Error("request failed", "request_id", c.Response().Header().Get(requestIDHeader),
 				"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		}
