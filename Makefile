@@ -1,7 +1,7 @@
 # The two commands a new user needs: `make run` and `make test`.
 GO ?= go
 
-.PHONY: run build test gen gen-check lint-spec vet
+.PHONY: run build test gen gen-check lint-spec vet swagger-ui
 
 ## run: serve the API on 127.0.0.1:8080 with the SQLite file protocol.db (created on first start)
 run:
@@ -19,8 +19,13 @@ test: gen-check lint-spec vet
 gen:
 	$(GO) generate ./gen
 
+## swagger-ui: copy the Swagger UI files /docs serves from the pinned swagger-ui-dist package
+swagger-ui:
+	scripts/swagger-ui
+
 gen-check:
 	scripts/check-gen
+	scripts/swagger-ui --check
 
 lint-spec:
 	scripts/lint-spec

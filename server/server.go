@@ -69,6 +69,9 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*echo.Echo, error) 
 	e.Use(middleware.BodyLimit(maxBody))
 
 	gen.RegisterHandlers(e, gen.NewStrictHandler(&API{store: st}, nil))
+	if err := registerDocs(e); err != nil {
+		return nil, err
+	}
 
 	// Authentication and validation run only on the spec's /v1 routes. Requests Echo could not
 	// route fall through to its 404 and 405 handlers.
