@@ -15,9 +15,9 @@ build:
 test: gen-check lint-spec vet
 	$(GO) test -race -count=1 ./...
 
-## gen: regenerate gen/ from openapi.yaml
+## gen: regenerate from openapi.yaml: gen/ and the Go client
 gen:
-	$(GO) generate ./gen
+	$(GO) generate ./gen ./clients/go/protocolclient
 
 ## swagger-ui: copy the Swagger UI files /docs serves from the pinned swagger-ui-dist package
 swagger-ui:
