@@ -15,9 +15,10 @@ build:
 test: gen-check lint-spec vet
 	$(GO) test -race -count=1 ./...
 
-## gen: regenerate from openapi.yaml: gen/ and the Go client
+## gen: regenerate from openapi.yaml: gen/, the Go client and the TypeScript client's types
 gen:
 	$(GO) generate ./gen ./clients/go/protocolclient
+	cd clients/typescript && { [ -d node_modules ] || npm ci --no-audit --no-fund --ignore-scripts; } && npm run --silent gen
 
 ## swagger-ui: copy the Swagger UI files /docs serves from the pinned swagger-ui-dist package
 swagger-ui:
