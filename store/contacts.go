@@ -48,6 +48,7 @@ func (s *Store) CreateContact(ctx context.Context, accountID string, in NewConta
 	}
 	conv := Conversation{ID: NewID(), AccountID: accountID, ContactID: &c.ID, CreatedAt: now}
 	err := s.writes.write(ctx, func(tx *gorm.DB) error {
+		c.Seq, conv.Seq = 0, 0 // set by a Create of an earlier, rolled back run
 		if err := usernameFree(tx, accountID, in.Username, ""); err != nil {
 			return err
 		}
@@ -63,13 +64,17 @@ func (s *Store) CreateContact(ctx context.Context, accountID string, in NewConta
 	return c, nil
 }
 
+// usernameTaken finds a contact of an account (?) with a username (?) other than one (?).
+const usernameTaken = "account_id = ? AND lower(username) = lower(?) AND id <> ?"
+
 // usernameFree returns a *ConflictError if another contact of the account (other than exceptID)
-// already has username, compared without regard to letter case.
+// already has username, compared without regard to letter case. The comparison is the
+// expression of the unique index contacts_account_username, which serves it. Another
+// transaction may still add the same username before this one commits (another server's, on
+// PostgreSQL): then the index refuses the insert, and translateConflict reports it.
 func usernameFree(tx *gorm.DB, accountID, username, exceptID string) error {
 	var existing string
-	err := tx.Table("contacts").Select("id").
-		Where("account_id = ? AND username = ? COLLATE NOCASE AND id <> ?", accountID, username, exceptID).
-		Take(&existing).Error
+	err := tx.Table("contacts").Select("id").Where(usernameTaken, accountID, username, exceptID).Take(&existing).Error
 	switch {
 	case err == nil:
 		return &ConflictError{Field: "username", Value: username, ExistingID: existing}

@@ -36,6 +36,7 @@ type ConversationFilter struct {
 func (s *Store) CreateConversation(ctx context.Context, accountID string, in NewConversation) (Conversation, error) {
 	conv := Conversation{ID: NewID(), AccountID: accountID, ContactID: in.ContactID, GroupID: in.GroupID, CreatedAt: s.unix()}
 	err := s.writes.write(ctx, func(tx *gorm.DB) error {
+		conv.Seq = 0 // set by the Create of an earlier, rolled back run
 		if in.ContactID != nil {
 			if _, err := getContact(ctx, txQuerier(tx), accountID, *in.ContactID); errors.Is(err, ErrNotFound) {
 				return &ReferenceError{Field: "contact_id", ID: *in.ContactID}

@@ -33,6 +33,42 @@ type CreatedKey struct {
 
 // CreateAccountWithKey creates an account named name and an API key for it.
 func (s *Store) CreateAccountWithKey(ctx context.Context, name string) (CreatedKey, error) {
+	acct, k := s.newAccountKey(name)
+	err := s.writes.write(ctx, func(tx *gorm.DB) error { return insertAccountKey(tx, acct, k) })
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	return k, nil
+}
+
+// CreateFirstKey creates an account named name and an API key for it if the database holds no
+// key at all, and reports whether it did. Servers starting at once on an empty database create
+// one key between them.
+func (s *Store) CreateFirstKey(ctx context.Context, name string) (CreatedKey, bool, error) {
+	acct, k := s.newAccountKey(name)
+	created := false
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
+		created = false
+		if lock := s.dialect.lock(firstKeyLock); lock != "" {
+			if err := tx.Exec(lock).Error; err != nil {
+				return err
+			}
+		}
+		var n int64
+		if err := tx.Model(&APIKey{}).Limit(1).Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
+		created = true
+		return insertAccountKey(tx, acct, k)
+	})
+	if err != nil || !created {
+		return CreatedKey{}, false, err
+	}
+	return k, true, nil
+}
+
+// newAccountKey makes a new account and its key, not stored yet.
+func (s *Store) newAccountKey(name string) (Account, CreatedKey) {
 	now := s.unix()
 	acct := Account{ID: NewID(), Name: name, CreatedAt: now}
 	key := keyPrefix + randomString(keyRandomLength)
@@ -44,16 +80,14 @@ func (s *Store) CreateAccountWithKey(ctx context.Context, name string) (CreatedK
 		Hint:      key[:len(keyPrefix)+4],
 		CreatedAt: now,
 	}
-	err := s.writes.write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&acct).Error; err != nil {
-			return err
-		}
-		return tx.Create(&rec).Error
-	})
-	if err != nil {
-		return CreatedKey{}, err
+	return acct, CreatedKey{APIKey: rec, Key: key}
+}
+
+func insertAccountKey(tx *gorm.DB, acct Account, k CreatedKey) error {
+	if err := tx.Create(&acct).Error; err != nil {
+		return err
 	}
-	return CreatedKey{APIKey: rec, Key: key}, nil
+	return tx.Create(&k.APIKey).Error
 }
 
 // HasKeys reports whether the database holds any API key, revoked or not.

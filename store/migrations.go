@@ -9,7 +9,9 @@ import (
 )
 
 // migration is one versioned schema change. Versions only grow; a released migration is never
-// edited, so a newer binary can bring any older database file up to date without losing data.
+// edited, so a newer binary can bring any older database up to date without losing data. The
+// statements are shared by both dialects: the few words they spell differently are written
+// {{like_this}} and filled in by dialect.ddl.
 type migration struct {
 	version int
 	name    string
@@ -21,7 +23,7 @@ var migrations = []migration{
 		`CREATE TABLE accounts (
 			id         TEXT PRIMARY KEY,
 			name       TEXT NOT NULL,
-			created_at INTEGER NOT NULL
+			created_at BIGINT NOT NULL
 		)`,
 		`CREATE TABLE api_keys (
 			id         TEXT PRIMARY KEY,
@@ -29,39 +31,40 @@ var migrations = []migration{
 			name       TEXT NOT NULL,
 			hash       TEXT NOT NULL UNIQUE,
 			hint       TEXT NOT NULL,
-			created_at INTEGER NOT NULL,
-			revoked_at INTEGER
+			created_at BIGINT NOT NULL,
+			revoked_at BIGINT
 		)`,
-		// seq orders a list newest first and is the keyset cursor's position. AUTOINCREMENT
-		// never reuses a value, so a position stays meaningful after deletes.
+		// seq orders a list newest first and is the keyset cursor's position; it never reuses
+		// a value, so a position stays meaningful after deletes.
 		`CREATE TABLE contacts (
-			seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+			seq            {{seq}},
 			id             TEXT NOT NULL UNIQUE,
 			account_id     TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 			username       TEXT NOT NULL,
 			phone_number   TEXT NOT NULL,
 			avatar_url     TEXT,
 			display_name   TEXT,
-			last_active_at INTEGER,
-			created_at     INTEGER NOT NULL
+			last_active_at BIGINT,
+			created_at     BIGINT NOT NULL
 		)`,
 		// Usernames are unique per account regardless of letter case, as people type them.
-		`CREATE UNIQUE INDEX contacts_account_username ON contacts(account_id, username COLLATE NOCASE)`,
+		// lower() is what both databases can index; usernameFree compares the same expression.
+		`CREATE UNIQUE INDEX contacts_account_username ON contacts(account_id, lower(username))`,
 		`CREATE INDEX contacts_account_seq ON contacts(account_id, seq)`,
 		`CREATE INDEX contacts_account_active_seq ON contacts(account_id, (last_active_at IS NOT NULL), seq)`,
 		`CREATE TABLE conversations (
-			seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+			seq               {{seq}},
 			id                TEXT NOT NULL UNIQUE,
 			account_id        TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 			contact_id        TEXT UNIQUE REFERENCES contacts(id) ON DELETE CASCADE,
 			group_id          TEXT,
 			pinned_message_id TEXT,
-			is_pinned         INTEGER NOT NULL DEFAULT 0,
-			is_muted          INTEGER NOT NULL DEFAULT 0,
-			last_active_at    INTEGER,
-			last_opened_at    INTEGER,
-			created_at        INTEGER NOT NULL,
-			archived_at       INTEGER
+			is_pinned         BOOLEAN NOT NULL DEFAULT FALSE,
+			is_muted          BOOLEAN NOT NULL DEFAULT FALSE,
+			last_active_at    BIGINT,
+			last_opened_at    BIGINT,
+			created_at        BIGINT NOT NULL,
+			archived_at       BIGINT
 		)`,
 		`CREATE UNIQUE INDEX conversations_account_group ON conversations(account_id, group_id) WHERE group_id IS NOT NULL`,
 		`CREATE INDEX conversations_account_seq ON conversations(account_id, seq)`,
@@ -77,8 +80,8 @@ var migrations = []migration{
 			request_hash TEXT NOT NULL,
 			status       INTEGER,
 			etag         TEXT,
-			body         BLOB,
-			created_at   INTEGER NOT NULL,
+			body         {{bytes}},
+			created_at   BIGINT NOT NULL,
 			PRIMARY KEY (account_id, key)
 		)`,
 		`CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at)`,
@@ -87,51 +90,59 @@ var migrations = []migration{
 
 // schemaMigration records that a migration was applied.
 type schemaMigration struct {
-	Version   int    `gorm:"column:version;primaryKey"`
+	Version   int    `gorm:"column:version;primaryKey;autoIncrement:false"`
 	Name      string `gorm:"column:name"`
 	AppliedAt int64  `gorm:"column:applied_at;autoCreateTime:false"`
 }
 
 func (schemaMigration) TableName() string { return "schema_migrations" }
 
-// migrate applies, in one transaction each, the migrations the database has not seen yet.
-func migrate(ctx context.Context, db *gorm.DB, now func() time.Time) error {
-	err := db.WithContext(ctx).Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
-	)`).Error
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	var applied []int
-	if err := db.WithContext(ctx).Model(&schemaMigration{}).Pluck("version", &applied).Error; err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	done := make(map[int]bool, len(applied))
-	latest := 0
-	for _, v := range applied {
-		done[v] = true
-		latest = max(latest, v)
-	}
-	if known := migrations[len(migrations)-1].version; latest > known {
-		return fmt.Errorf("migrate: the database is at schema version %d, newer than this binary knows (%d)", latest, known)
-	}
-	for _, m := range migrations {
-		if done[m.version] {
-			continue
+// migrate applies the migrations the database has not seen yet, all in one transaction: a
+// failed migration leaves the schema as it was. The transaction starts with the migration
+// lock, so servers starting at once against one database wait for each other, and the later
+// ones find the work done.
+func migrate(ctx context.Context, db *gorm.DB, d dialect, now func() time.Time) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if lock := d.lock(migrationLock); lock != "" {
+			if err := tx.Exec(lock).Error; err != nil {
+				return fmt.Errorf("migrate: lock: %w", err)
+			}
 		}
-		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_at BIGINT NOT NULL
+		)`).Error
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		var applied []int
+		if err := tx.Model(&schemaMigration{}).Pluck("version", &applied).Error; err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		done := make(map[int]bool, len(applied))
+		latest := 0
+		for _, v := range applied {
+			done[v] = true
+			latest = max(latest, v)
+		}
+		if known := migrations[len(migrations)-1].version; latest > known {
+			return fmt.Errorf("migrate: the database is at schema version %d, newer than this binary knows (%d)", latest, known)
+		}
+		for _, m := range migrations {
+			if done[m.version] {
+				continue
+			}
 			for _, stmt := range m.sql {
-				if err := tx.Exec(stmt).Error; err != nil {
-					return err
+				if err := tx.Exec(d.ddl(stmt)).Error; err != nil {
+					return fmt.Errorf("migrate to version %d (%s): %w", m.version, m.name, err)
 				}
 			}
-			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: now().Unix()}).Error
-		})
-		if err != nil {
-			return fmt.Errorf("migrate to version %d (%s): %w", m.version, m.name, err)
+			err := tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: now().Unix()}).Error
+			if err != nil {
+				return fmt.Errorf("migrate to version %d (%s): %w", m.version, m.name, err)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

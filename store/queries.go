@@ -14,6 +14,7 @@ import (
 // Reads that every request makes (a key, an object, a page) go straight to database/sql with
 // prepared statements and scan into the models by hand: GORM's statement building and
 // reflective scanning cost more than the SQLite query itself on these paths. Writes keep GORM.
+// The queries are written once, with ? placeholders, for both dialects.
 
 // querier runs a query: the reader pool's statement cache, or a GORM transaction's connection.
 type querier interface {
@@ -21,20 +22,39 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// txQuerier is the connection a GORM transaction runs on.
-func txQuerier(tx *gorm.DB) querier { return tx.Statement.ConnPool }
+// txQuerier is the connection a GORM transaction runs on, taking the store's ? placeholders.
+func txQuerier(tx *gorm.DB) querier {
+	q := tx.Statement.ConnPool
+	if tx.Dialector.Name() == postgresDialect.String() {
+		return rebinding{q}
+	}
+	return q
+}
+
+// rebinding passes queries on with their placeholders spelled for PostgreSQL.
+type rebinding struct{ q querier }
+
+func (r rebinding) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.q.QueryContext(ctx, postgresDialect.rebind(query), args...)
+}
+
+func (r rebinding) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.q.QueryRowContext(ctx, postgresDialect.rebind(query), args...)
+}
 
 // stmtCache prepares each distinct query once and reuses it on every connection of the pool.
+// Queries are written with ? placeholders and rebound for the dialect once, when prepared.
 type stmtCache struct {
-	db    *sql.DB
-	mu    sync.RWMutex
-	stmts map[string]*sql.Stmt
+	db      *sql.DB
+	dialect dialect
+	mu      sync.RWMutex
+	stmts   map[string]*sql.Stmt
 	// trace, when set, sees every query run; tests read query plans with it.
 	trace atomic.Pointer[func(query string, args []any)]
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+func newStmtCache(db *sql.DB, d dialect) *stmtCache {
+	return &stmtCache{db: db, dialect: d, stmts: map[string]*sql.Stmt{}}
 }
 
 func (c *stmtCache) stmt(ctx context.Context, query string, args []any) (*sql.Stmt, error) {
@@ -52,7 +72,7 @@ func (c *stmtCache) stmt(ctx context.Context, query string, args []any) (*sql.St
 	if st, ok := c.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := c.db.PrepareContext(ctx, query)
+	st, err := c.db.PrepareContext(ctx, c.dialect.rebind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +93,7 @@ func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...a
 	if err != nil {
 		// sql.Row cannot be made with an error; run the query unprepared so the error surfaces
 		// from Scan as usual.
-		return c.db.QueryRowContext(ctx, query, args...)
+		return c.db.QueryRowContext(ctx, c.dialect.rebind(query), args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }

@@ -15,11 +15,30 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"protocol/store/storetest"
 )
 
-// openTest opens a store on a fresh file in the test's temp dir and closes it when the test ends.
+// openTestStore opens a store on a fresh database of the kind the test run asks for (see
+// storetest) and closes it when the test ends.
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(storetest.DSN(t), Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// openTest opens a store on a fresh SQLite file in the test's temp dir and closes it when the
+// test ends. It is for tests of SQLite itself (pragmas, query plans), which a PostgreSQL run
+// skips.
 func openTest(t *testing.T) (*Store, string) {
 	t.Helper()
+	if storetest.Postgres() {
+		t.Skip("a test of the SQLite store; this run is on PostgreSQL")
+	}
 	path := filepath.Join(t.TempDir(), "protocol.db")
 	s, err := Open(path, Options{})
 	if err != nil {
@@ -62,7 +81,7 @@ func appliedMigrations(t *testing.T, s *Store) []appliedMigration {
 func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "protocol.db")
+	path := storetest.DSN(t)
 
 	s, err := Open(path, Options{Now: fixedClock(1_000_000)})
 	if err != nil {
@@ -126,7 +145,7 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "protocol.db")
+	path := storetest.DSN(t)
 	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -233,7 +252,7 @@ func TestPragmas(t *testing.T) {
 
 func TestForeignKeysAreEnforced(t *testing.T) {
 	t.Parallel()
-	s, _ := openTest(t)
+	s := openTestStore(t)
 	err := s.writer.Exec(`INSERT INTO contacts (id, account_id, username, phone_number, created_at) VALUES (?, ?, 'ghost', '555', 0)`,
 		NewID(), NewID()).Error
 	if err == nil {
@@ -296,7 +315,7 @@ func TestHashKey(t *testing.T) {
 
 func TestCreatedKeyIsStoredOnlyAsHash(t *testing.T) {
 	t.Parallel()
-	s, _ := openTest(t)
+	s := openTestStore(t)
 	k := newAccount(t, s, "acme")
 	if !regexp.MustCompile(`^sk_[A-Za-z0-9]{40}$`).MatchString(k.Key) {
 		t.Errorf("key %q is not sk_ and 40 letters and digits", k.Key)
@@ -315,7 +334,7 @@ func TestCreatedKeyIsStoredOnlyAsHash(t *testing.T) {
 
 func TestAuthenticate(t *testing.T) {
 	t.Parallel()
-	s, _ := openTest(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	k := newAccount(t, s, "acme")
 	other := newAccount(t, s, "other")
@@ -375,7 +394,7 @@ func TestAuthenticate(t *testing.T) {
 
 func TestConcurrentCreateContact(t *testing.T) {
 	t.Parallel()
-	s, _ := openTest(t)
+	s := openTestStore(t)
 	ctx := context.Background()
 	k := newAccount(t, s, "acme")
 	const workers, each = 16, 25

@@ -11,9 +11,13 @@ import (
 // ErrClosed is returned for writes sent after Close.
 var ErrClosed = errors.New("store is closed")
 
-// maxBatch bounds how many writes share one transaction, so one commit never waits on a long
-// queue.
+// maxBatch bounds how many writes share one transaction on SQLite, so one commit never waits on
+// a long queue.
 const maxBatch = 128
+
+// maxAttempts bounds how often one write runs when the database aborts it for a conflict with
+// another transaction (dialect.retryable).
+const maxAttempts = 4
 
 // Writes go through group commit. SQLite has one writer at a time, and with synchronous=FULL
 // every commit waits for an fsync, which costs far more than the writes themselves. So one
@@ -21,12 +25,19 @@ const maxBatch = 128
 // in a savepoint of one transaction (a failed write rolls back only itself), commits once, and
 // only then answers each caller. A caller is never told its write succeeded before that write is
 // on disk.
+//
+// On PostgreSQL several loops, each with a connection of its own, take writes from the one
+// queue, and each write is a transaction of its own (dialect.batchSize). A write that the
+// database aborts for a conflict with another transaction is rolled back to its savepoint and
+// run again, so its function must not depend on anything an earlier run of it left behind.
 type groupCommitter struct {
-	db     *gorm.DB
-	jobs   chan *writeJob
-	closed chan struct{}
-	done   sync.WaitGroup
-	once   sync.Once
+	db      *gorm.DB
+	dialect dialect
+	batch   int // most writes in one transaction
+	jobs    chan *writeJob
+	closed  chan struct{}
+	done    sync.WaitGroup
+	once    sync.Once
 }
 
 type writeJob struct {
@@ -35,10 +46,13 @@ type writeJob struct {
 	result chan error
 }
 
-func newGroupCommitter(db *gorm.DB) *groupCommitter {
-	g := &groupCommitter{db: db, jobs: make(chan *writeJob, maxBatch), closed: make(chan struct{})}
-	g.done.Add(1)
-	go g.loop()
+// newGroupCommitter starts loops loops, each writing on a connection of db of its own.
+func newGroupCommitter(db *gorm.DB, d dialect, loops int) *groupCommitter {
+	g := &groupCommitter{db: db, dialect: d, batch: d.batchSize(), jobs: make(chan *writeJob, maxBatch), closed: make(chan struct{})}
+	for range loops {
+		g.done.Add(1)
+		go g.loop()
+	}
 	return g
 }
 
@@ -82,10 +96,10 @@ func (g *groupCommitter) loop() {
 	}
 }
 
-// collect takes first and whatever else is already queued, up to maxBatch.
+// collect takes first and whatever else is already queued, up to g.batch.
 func (g *groupCommitter) collect(first *writeJob) []*writeJob {
 	batch := []*writeJob{first}
-	for len(batch) < maxBatch {
+	for len(batch) < g.batch {
 		select {
 		case j := <-g.jobs:
 			batch = append(batch, j)
@@ -113,12 +127,18 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 			g.answer(batch, results, err)
 			return
 		}
-		results[i] = j.fn(tx.WithContext(context.WithoutCancel(j.ctx)))
-		if results[i] != nil {
+		for attempt := 1; ; attempt++ {
+			results[i] = j.fn(tx.WithContext(context.WithoutCancel(j.ctx)))
+			if results[i] == nil {
+				break
+			}
 			if err := tx.Exec("ROLLBACK TO write").Error; err != nil {
 				tx.Rollback()
 				g.answer(batch, results, err)
 				return
+			}
+			if attempt == maxAttempts || !g.dialect.retryable(results[i]) {
+				break
 			}
 		}
 		if err := tx.Exec("RELEASE write").Error; err != nil {

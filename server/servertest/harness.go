@@ -1,5 +1,7 @@
-// Package servertest runs the real server for tests: Echo on an httptest.Server, over a SQLite
-// file in the test's temp dir, with every response validated against openapi.yaml.
+// Package servertest runs the real server for tests: Echo on an httptest.Server, over a fresh
+// database (a SQLite file in the test's temp dir, or a PostgreSQL schema of its own with
+// PROTOCOL_TEST_STORE=postgres: see storetest), with every response validated against
+// openapi.yaml.
 package servertest
 
 import (
@@ -11,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"protocol/gen"
 	"protocol/server"
 	"protocol/store"
+	"protocol/store/storetest"
 )
 
 // Server is a running server with one account and its key.
@@ -64,7 +66,7 @@ func (b *SyncBuffer) String() string {
 // test ends.
 func New(t testing.TB, opts ...server.Option) *Server {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "protocol.db"), store.Options{})
+	st, err := store.Open(storetest.DSN(t), store.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"protocol/store/storetest"
+)
+
+func TestDialectOf(t *testing.T) {
+	t.Parallel()
+	for dsn, want := range map[string]dialect{
+		"protocol.db":                        sqliteDialect,
+		"/var/lib/protocol/protocol.db":      sqliteDialect,
+		"postgres.db":                        sqliteDialect,
+		"postgres://u@db:5432/protocol":      postgresDialect,
+		"postgresql://u@db/protocol":         postgresDialect,
+		"POSTGRES://u@db/protocol?sslmode=1": postgresDialect,
+	} {
+		if got := dialectOf(dsn); got != want {
+			t.Errorf("dialectOf(%q) = %s, want %s", dsn, got, want)
+		}
+	}
+}
+
+func TestRebind(t *testing.T) {
+	t.Parallel()
+	q := "SELECT id FROM contacts WHERE account_id = ? AND seq < (SELECT seq FROM contacts WHERE account_id = ? AND id = ?) LIMIT ?"
+	want := "SELECT id FROM contacts WHERE account_id = $1 AND seq < (SELECT seq FROM contacts WHERE account_id = $2 AND id = $3) LIMIT $4"
+	for range 2 { // the second answer comes from the cache
+		if got := postgresDialect.rebind(q); got != want {
+			t.Errorf("rebind:\n got %s\nwant %s", got, want)
+		}
+	}
+	if got := sqliteDialect.rebind(q); got != q {
+		t.Errorf("SQLite rebind changed the query: %s", got)
+	}
+}
+
+func TestDDLIsSpelledForEachDialect(t *testing.T) {
+	t.Parallel()
+	for _, d := range []dialect{sqliteDialect, postgresDialect} {
+		for _, m := range migrations {
+			for _, stmt := range m.sql {
+				if got := d.ddl(stmt); strings.Contains(got, "{{") {
+					t.Errorf("%s: migration %d leaves a word unspelled: %s", d, m.version, got)
+				}
+			}
+		}
+	}
+}
+
+// TestServersStartingAtOnceMigrateOnce opens several stores on one empty database at the same
+// moment, as servers started together would: each must come up, each migration must be
+// recorded once, and of their first keys only one must be made.
+func TestServersStartingAtOnceMigrateOnce(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.DSN(t)
+	const servers = 4
+	stores := make([]*Store, servers)
+	errs := make([]error, servers)
+	created := make([]bool, servers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			stores[i], errs[i] = Open(dsn, Options{})
+			if errs[i] == nil {
+				_, created[i], errs[i] = stores[i].CreateFirstKey(context.Background(), "default")
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if stores[i] != nil {
+			defer stores[i].Close()
+		}
+		if err != nil {
+			t.Errorf("store %d: %v", i, err)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	rows := appliedMigrations(t, stores[0])
+	if len(rows) != len(migrations) {
+		t.Fatalf("schema_migrations holds %+v, want each of %d migrations once", rows, len(migrations))
+	}
+	for i, m := range migrations {
+		if rows[i].Version != m.version {
+			t.Errorf("schema_migrations row %d is version %d, want %d", i, rows[i].Version, m.version)
+		}
+	}
+	if n := strings.Count(fmt.Sprint(created), "true"); n != 1 {
+		t.Errorf("CreateFirstKey made %d keys (%v), want 1", n, created)
+	}
+	if keys, err := stores[0].Keys(context.Background()); err != nil || len(keys) != 1 {
+		t.Errorf("Keys() = %d keys, %v; want 1", len(keys), err)
+	}
+	// Every store works on the one database.
+	k := newAccount(t, stores[1], "acme")
+	for i, s := range stores {
+		if acct, err := s.Authenticate(context.Background(), k.Key); err != nil || acct != k.AccountID {
+			t.Errorf("store %d: Authenticate = %q, %v; want %q", i, acct, err, k.AccountID)
+		}
+	}
+}
+
+func TestUsernamesAreUniqueRegardlessOfCase(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	ctx := context.Background()
+	acme := newAccount(t, s, "acme")
+	other := newAccount(t, s, "other")
+	frank, err := s.CreateContact(ctx, acme.AccountID, NewContact{Username: "FrankMcCallister", PhoneNumber: "555"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("PreCheck", func(t *testing.T) {
+		_, err := s.CreateContact(ctx, acme.AccountID, NewContact{Username: "FRANKmccallister", PhoneNumber: "555"})
+		var conflict *ConflictError
+		if !errors.As(err, &conflict) || conflict.Field != "username" || conflict.ExistingID != frank.ID {
+			t.Fatalf("second create with another case = %v, want a conflict on username naming %s", err, frank.ID)
+		}
+	})
+
+	t.Run("OtherAccount", func(t *testing.T) {
+		if _, err := s.CreateContact(ctx, other.AccountID, NewContact{Username: "frankmccallister", PhoneNumber: "555"}); err != nil {
+			t.Fatalf("the same username in another account: %v", err)
+		}
+	})
+
+	// The unique index is what stops a second server, whose pre-check ran before the first
+	// server's insert committed: an insert that skips the pre-check must fail on it, and the
+	// driver's error must come back as gorm.ErrDuplicatedKey for translateConflict.
+	t.Run("IndexBackstop", func(t *testing.T) {
+		dup := Contact{ID: NewID(), AccountID: acme.AccountID, Username: "frankMcCALLISTER", PhoneNumber: "555", CreatedAt: 1}
+		err := s.writes.write(ctx, func(tx *gorm.DB) error {
+			return tx.Omit("conversation_id").Create(&dup).Error
+		})
+		if !errors.Is(err, gorm.ErrDuplicatedKey) {
+			t.Fatalf("insert of a duplicate username past the pre-check = %v, want gorm.ErrDuplicatedKey", err)
+		}
+		var conflict *ConflictError
+		if !errors.As(translateConflict(err, "username", dup.Username), &conflict) {
+			t.Errorf("translateConflict(%v) is not a *ConflictError", err)
+		}
+	})
+}
+
+// TestFailedWriteRollsBackOnlyItself runs one batch of three writes whose middle one breaks a
+// unique index: the other two must commit, and the failed one must leave nothing behind.
+func TestFailedWriteRollsBackOnlyItself(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	ctx := context.Background()
+	acme := newAccount(t, s, "acme")
+	if _, err := s.CreateContact(ctx, acme.AccountID, NewContact{Username: "taken", PhoneNumber: "555"}); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(username string) func(tx *gorm.DB) error {
+		return func(tx *gorm.DB) error {
+			c := Contact{ID: NewID(), AccountID: acme.AccountID, Username: username, PhoneNumber: "555", CreatedAt: 1}
+			if err := tx.Omit("conversation_id").Create(&c).Error; err != nil {
+				return err
+			}
+			// A second statement after the first succeeded: its row must go too if this write
+			// fails later.
+			return tx.Create(&Conversation{ID: NewID(), AccountID: acme.AccountID, ContactID: &c.ID, CreatedAt: 1}).Error
+		}
+	}
+	batch := []*writeJob{
+		{ctx: ctx, fn: insert("before"), result: make(chan error, 1)},
+		{ctx: ctx, fn: insert("TAKEN"), result: make(chan error, 1)},
+		{ctx: ctx, fn: insert("after"), result: make(chan error, 1)},
+	}
+	s.writes.runBatch(batch)
+	for i, want := range []error{nil, gorm.ErrDuplicatedKey, nil} {
+		if got := <-batch[i].result; !errors.Is(got, want) {
+			t.Errorf("write %d: %v, want %v", i, got, want)
+		}
+	}
+	page, _, err := s.ListContacts(ctx, acme.AccountID, Page{Limit: 10}, ContactFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range page {
+		names = append(names, fmt.Sprintf("%s/%v", c.Username, c.ConversationID != nil))
+	}
+	if got, want := strings.Join(names, " "), "after/true before/true taken/true"; got != want {
+		t.Errorf("contacts after the batch: %s, want %s", got, want)
+	}
+}
+
+// TestUsernameCheckUsesIndex checks that the pre-check of a username is served by the unique
+// index on lower(username), as the list queries are by theirs (TestListQueryPlans).
+func TestUsernameCheckUsesIndex(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	q := capturedQuery{SQL: "SELECT id FROM contacts WHERE " + usernameTaken + " LIMIT 1", Vars: []any{NewID(), "Frank", NewID()}}
+	plan := queryPlan(t, s, q)
+	if len(plan) != 1 || !strings.Contains(plan[0], "USING INDEX contacts_account_username") {
+		t.Errorf("plan of the username check:\n  %s\nwant a search using contacts_account_username", strings.Join(plan, "\n  "))
+	}
+}
