@@ -42,3 +42,13 @@ bench:
 
 bench-large:
 	$(GO) run ./bench -sizes 10000,1000000 -out bench/results/latest-large.json
+
+## fuzz: fuzz each target of ./server in turn for FUZZTIME (default 30s); a failure stops the run
+FUZZTIME ?= 30s
+FUZZ_TARGETS = FuzzCreateContact FuzzUpdateContact FuzzCreateConversation FuzzUpdateConversation FuzzListQuery
+.PHONY: fuzz
+fuzz:
+	@set -e; for target in $(FUZZ_TARGETS); do \
+		echo "== $$target"; \
+		$(GO) test ./server -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME); \
+	done
