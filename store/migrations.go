@@ -48,7 +48,7 @@ var migrations = []migration{
 			created_at     BIGINT NOT NULL
 		)`,
 		// Usernames are unique per account regardless of letter case, as people type them.
-		// lower() is what both databases can index; usernameFree compares the same expression.
+		// lower() is what both databases can index; this index is what refuses a taken username.
 		`CREATE UNIQUE INDEX contacts_account_username ON contacts(account_id, lower(username))`,
 		`CREATE INDEX contacts_account_seq ON contacts(account_id, seq)`,
 		`CREATE INDEX contacts_account_active_seq ON contacts(account_id, (last_active_at IS NOT NULL), seq)`,
