@@ -143,9 +143,14 @@ func (d dialect) open(dsn string, readOnly bool) (*gorm.DB, error) {
 		}
 		name = "PostgreSQL database " + strings.TrimPrefix(u.Path, "/") + " at " + u.Host
 		if readOnly {
+			// Run-time parameters, set as each connection starts.
 			q := u.Query()
-			// Sent as a run-time parameter when each connection starts.
 			q.Set("default_transaction_read_only", "on")
+			// The reader's prepared statements are planned once, for any arguments. A plan for
+			// particular arguments folds "(last_active_at IS NOT NULL) = false" into
+			// "last_active_at IS NULL", which no longer matches the expression indexes that
+			// serve the list filters; the generic plan keeps the expression, and the index.
+			q.Set("plan_cache_mode", "force_generic_plan")
 			u.RawQuery = q.Encode()
 		}
 		dialector = postgres.Open(u.String())
