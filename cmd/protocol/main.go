@@ -1,9 +1,9 @@
 // Command protocol runs the Protocol API server and manages its API keys.
 //
-//	protocol serve [--addr HOST:PORT] [--db PATH]
-//	protocol keys create [--db PATH] [--name NAME]
-//	protocol keys list [--db PATH]
-//	protocol keys revoke [--db PATH] KEY_ID
+//	protocol serve [--addr HOST:PORT] [--db PATH|URL] [--db-max-open-conns N] ...
+//	protocol keys create [--db PATH|URL] [--name NAME]
+//	protocol keys list [--db PATH|URL]
+//	protocol keys revoke [--db PATH|URL] KEY_ID
 package main
 
 import (
@@ -20,12 +20,15 @@ import (
 )
 
 const usage = `Usage:
-  protocol serve [--addr HOST:PORT] [--db PATH]
-  protocol keys create [--db PATH] [--name NAME]
-  protocol keys list [--db PATH]
-  protocol keys revoke [--db PATH] KEY_ID
+  protocol serve [--addr HOST:PORT] [--db PATH|URL] [--rate-limit N] [--pprof HOST:PORT]
+                 [--db-max-open-conns N] [--db-max-idle-conns N] [--db-conn-max-lifetime D]
+                 [--db-write-conns N]
+  protocol keys create [--db PATH|URL] [--name NAME]
+  protocol keys list [--db PATH|URL]
+  protocol keys revoke [--db PATH|URL] KEY_ID
 
-Environment: PROTOCOL_ADDR and PROTOCOL_DB set the defaults of --addr and --db.
+--db is a SQLite file, or a postgres:// URL for several servers sharing one PostgreSQL
+database. Environment: PROTOCOL_ADDR and PROTOCOL_DB set the defaults of --addr and --db.
 `
 
 func main() {
@@ -83,6 +86,6 @@ func envOr(name, fallback string) string {
 func newFlags(name string, db *string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(db, "db", envOr("PROTOCOL_DB", "protocol.db"), "SQLite database file (env PROTOCOL_DB)")
+	fs.StringVar(db, "db", envOr("PROTOCOL_DB", "protocol.db"), "SQLite database file, or postgres:// URL (env PROTOCOL_DB)")
 	return fs
 }

@@ -545,11 +545,12 @@ func TestCommandErrors(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "protocol.db")
 	createKey(t, db, "acme")
 	for _, c := range []struct {
-		name  string
-		args  []string
-		is    error  // errors.Is target, if any
-		text  string // in the message, if set
-		usage bool
+		name   string
+		args   []string
+		is     error  // errors.Is target, if any
+		text   string // in the message, if set
+		hidden string // never in the message, if set
+		usage  bool
 	}{
 		{name: "UnknownCommand", args: []string{"bogus"}, is: errUsage},
 		{name: "KeysAlone", args: []string{"keys"}, is: errUsage},
@@ -561,6 +562,12 @@ func TestCommandErrors(t *testing.T) {
 		{name: "RevokeTwoIDs", args: []string{"keys", "revoke", "--db", db, "a", "b"}, text: "exactly one KEY_ID"},
 		{name: "ListUnknownFlag", args: []string{"keys", "list", "--db", db, "--bogus"}},
 		{name: "ServeUnknownFlag", args: []string{"serve", "--db", db, "--bogus"}},
+		{name: "ServeNoReadConns", args: []string{"serve", "--db", db, "--db-max-open-conns", "0"}, text: "--db-max-open-conns"},
+		{name: "ServeNoWriteConns", args: []string{"serve", "--db", db, "--db-write-conns", "0"}, text: "--db-write-conns"},
+		{name: "ServeNegativeLifetime", args: []string{"serve", "--db", db, "--db-conn-max-lifetime", "-1s"}, text: "--db-conn-max-lifetime"},
+		// The message names the server, never the password.
+		{name: "PostgresUnreachable", args: []string{"keys", "list", "--db", "postgres://acme:hunter2@127.0.0.1:1/protocol?connect_timeout=2"},
+			text: "PostgreSQL database protocol at 127.0.0.1:1", hidden: "hunter2"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := runCmd(t, c.args...)
@@ -572,6 +579,9 @@ func TestCommandErrors(t *testing.T) {
 			}
 			if c.text != "" && !strings.Contains(err.Error(), c.text) {
 				t.Errorf("error %q does not say %q", err, c.text)
+			}
+			if c.hidden != "" && strings.Contains(err.Error(), c.hidden) {
+				t.Errorf("error %q gives away %q", err, c.hidden)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"protocol/server"
@@ -46,18 +47,37 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		dbPath, addr string
 		rateLimit    int
 		pprofAddr    string
+		pool         store.Options
 	)
 	fs := newFlags("serve", &dbPath, stderr)
 	fs.StringVar(&addr, "addr", envOr("PROTOCOL_ADDR", "127.0.0.1:8080"), "address to listen on (env PROTOCOL_ADDR)")
-	fs.IntVar(&rateLimit, "rate-limit", 0, "requests a second allowed per API key, bursts of twice that; 0 is no limit")
+	fs.IntVar(&rateLimit, "rate-limit", 0, "requests a second allowed per API key and per server process, bursts of twice that; 0 is no limit")
 	fs.StringVar(&pprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
+	fs.IntVar(&pool.MaxOpenConns, "db-max-open-conns", store.DefaultMaxOpenConns(), "most connections the server reads the database on")
+	fs.IntVar(&pool.MaxIdleConns, "db-max-idle-conns", 0, "reading connections kept open while idle; 0 is as many as --db-max-open-conns")
+	fs.DurationVar(&pool.ConnMaxLifetime, "db-conn-max-lifetime", defaultConnMaxLifetime, "close a database connection once it is this old, and open another; 0 keeps it")
+	fs.IntVar(&pool.WriteConns, "db-write-conns", store.DefaultWriteConns, "PostgreSQL only: transactions the server writes in at once (SQLite always writes on one connection)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if rateLimit < 0 {
 		return fmt.Errorf("--rate-limit must be 0 or more, not %d", rateLimit)
 	}
-	st, err := store.Open(dbPath, store.Options{})
+	for _, f := range []struct {
+		name     string
+		value    int64
+		smallest int64
+	}{
+		{"db-max-open-conns", int64(pool.MaxOpenConns), 1},
+		{"db-max-idle-conns", int64(pool.MaxIdleConns), 0},
+		{"db-conn-max-lifetime", int64(pool.ConnMaxLifetime), 0},
+		{"db-write-conns", int64(pool.WriteConns), 1},
+	} {
+		if f.value < f.smallest {
+			return fmt.Errorf("--%s must be %d or more, not %s", f.name, f.smallest, fs.Lookup(f.name).Value)
+		}
+	}
+	st, err := store.Open(dbPath, pool)
 	if err != nil {
 		return err
 	}
@@ -88,7 +108,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		}
 		defer stopProfiler()
 	}
-	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", dbPath)
+	log.Info("serving", "addr", "http://"+ln.Addr().String(), "db", redactDB(dbPath))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -110,15 +130,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	return nil
 }
 
+// defaultConnMaxLifetime lets a PostgreSQL server's connections spread again over time, after
+// a failover or a restart behind a pooler.
+const defaultConnMaxLifetime = 30 * time.Minute
+
+// redactDB is the --db value without a password, for the log.
+func redactDB(db string) string {
+	if u, err := url.Parse(db); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return db
+}
+
 // ensureKey creates the first account and its key when the database has no key at all, and
-// prints the key once: it is stored only as a hash.
+// prints the key once: it is stored only as a hash. Of servers starting at once on an empty
+// database, one makes the key.
 func ensureKey(ctx context.Context, st *store.Store, addr string, stdout io.Writer) error {
 	has, err := st.HasKeys(ctx)
 	if err != nil || has {
 		return err
 	}
-	k, err := st.CreateAccountWithKey(ctx, "default")
-	if err != nil {
+	k, created, err := st.CreateFirstKey(ctx, "default")
+	if err != nil || !created {
 		return err
 	}
 	fmt.Fprintf(stdout, `
