@@ -12,8 +12,11 @@ build:
 	$(GO) build -o bin/protocol ./cmd/protocol
 
 ## test: every check: generated code up to date, spec lint, vet, and all tests with the race detector
+## on SQLite; then the API tests again on PostgreSQL, if PROTOCOL_TEST_POSTGRES names a database
+## (scripts/with-postgres make test starts a throwaway one)
 test: gen-check lint-spec vet
-	$(GO) test -race -count=1 ./...
+	PROTOCOL_TEST_STORE=sqlite $(GO) test -race -count=1 ./...
+	GO=$(GO) scripts/test-postgres
 
 ## gen: regenerate from openapi.yaml: gen/, the Go client and the TypeScript client's types
 gen:
