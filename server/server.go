@@ -92,7 +92,7 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) (*echo.Echo, error) 
 			}
 		}
 	}
-	e.Use(onlyAPI(authenticate(st)))
+	e.Use(onlyAPI(authenticate(newKeyCache(st))))
 	if o.rateLimit > 0 {
 		e.Use(onlyAPI(newRateLimiter(o.rateLimit).middleware))
 	}

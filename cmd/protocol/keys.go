@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"protocol/server"
 	"protocol/store"
 )
 
@@ -68,7 +69,14 @@ func keysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		} else if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "Revoked key %s.\n", id)
+		// Servers trust a key they checked for server.KeyCacheTTL; once that has passed, every
+		// server, in this process or another, refuses the key.
+		select {
+		case <-time.After(server.KeyCacheTTL):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		fmt.Fprintf(stdout, "Revoked key %s; every server refuses it from now on.\n", id)
 		return nil
 	})
 }
