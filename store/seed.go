@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -31,6 +32,9 @@ const seedCacheKiB = 256 << 10
 // makes are unique per call. The ids come back oldest first: seq grows in that order. It speaks
 // SQLite (its PRAGMAs and INSERT OR FAIL), the database the benchmark runs on.
 func (s *Store) SeedContacts(ctx context.Context, accountID string, n int) (ids []string, err error) {
+	if s.dialect != sqliteDialect {
+		return nil, errors.New("SeedContacts runs on SQLite only: it sets SQLite pragmas")
+	}
 	db, err := s.writer.DB()
 	if err != nil {
 		return nil, err
