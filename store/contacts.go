@@ -94,27 +94,28 @@ func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch Cont
 				return err
 			}
 		}
-		updates := map[string]any{}
+		var set assignments
 		if ch.Username.Set {
-			updates["username"] = *ch.Username.Value // the unique index refuses a taken one
+			c.Username = *ch.Username.Value
+			set.add("username", c.Username) // the unique index refuses a taken one
 		}
 		if ch.PhoneNumber.Set {
-			updates["phone_number"] = *ch.PhoneNumber.Value
+			c.PhoneNumber = *ch.PhoneNumber.Value
+			set.add("phone_number", c.PhoneNumber)
 		}
 		if ch.AvatarURL.Set {
-			updates["avatar_url"] = ch.AvatarURL.Value
+			c.AvatarURL = ch.AvatarURL.Value
+			set.add("avatar_url", c.AvatarURL)
 		}
 		if ch.DisplayName.Set {
-			updates["display_name"] = ch.DisplayName.Value
+			c.DisplayName = ch.DisplayName.Value
+			set.add("display_name", c.DisplayName)
 		}
-		if len(updates) > 0 {
-			err := tx.Table("contacts").Where("seq = ?", c.Seq).Updates(updates).Error
-			if err != nil {
-				return translateConflict(err, "username", derefOr(ch.Username.Value, ""))
-			}
+		if err := set.exec(tx, "contacts", c.Seq); err != nil {
+			return translateConflict(err, "username", c.Username)
 		}
-		out, err = getContact(ctx, txQuerier(tx), accountID, id)
-		return err
+		out = c
+		return nil
 	})
 	return out, err
 }

@@ -102,26 +102,28 @@ func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch
 				return err
 			}
 		}
-		updates := map[string]any{}
+		var set assignments
 		if ch.PinnedMessageID.Set {
-			updates["pinned_message_id"] = ch.PinnedMessageID.Value
+			c.PinnedMessageID = ch.PinnedMessageID.Value
+			set.add("pinned_message_id", c.PinnedMessageID)
 		}
 		if ch.IsPinned.Set {
-			updates["is_pinned"] = *ch.IsPinned.Value
+			c.IsPinned = *ch.IsPinned.Value
+			set.add("is_pinned", c.IsPinned)
 		}
 		if ch.IsMuted.Set {
-			updates["is_muted"] = *ch.IsMuted.Value
+			c.IsMuted = *ch.IsMuted.Value
+			set.add("is_muted", c.IsMuted)
 		}
 		if ch.ArchivedAt.Set {
-			updates["archived_at"] = ch.ArchivedAt.Value
+			c.ArchivedAt = ch.ArchivedAt.Value
+			set.add("archived_at", c.ArchivedAt)
 		}
-		if len(updates) > 0 {
-			if err := tx.Table("conversations").Where("seq = ?", c.Seq).Updates(updates).Error; err != nil {
-				return err
-			}
+		if err := set.exec(tx, "conversations", c.Seq); err != nil {
+			return err
 		}
-		out, err = getConversation(ctx, txQuerier(tx), accountID, id)
-		return err
+		out = c
+		return nil
 	})
 	return out, err
 }

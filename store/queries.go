@@ -271,3 +271,23 @@ func runPage[T any](ctx context.Context, q querier, p pageQuery, accountID strin
 	}
 	return out, hasMore, nil
 }
+
+// assignments is the SET clause of an UPDATE of one row, built from the fields a partial update
+// sends. A plain UPDATE, as GORM's Updates would reflect over a map for the same statement.
+type assignments struct {
+	columns []string
+	args    []any
+}
+
+func (a *assignments) add(column string, value any) {
+	a.columns = append(a.columns, column+" = ?")
+	a.args = append(a.args, value)
+}
+
+// exec updates the row of table at seq; with nothing to set it does nothing.
+func (a *assignments) exec(tx *gorm.DB, table string, seq int64) error {
+	if len(a.columns) == 0 {
+		return nil
+	}
+	return tx.Exec("UPDATE "+table+" SET "+strings.Join(a.columns, ", ")+" WHERE seq = ?", append(a.args, seq)...).Error
+}
