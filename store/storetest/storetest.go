@@ -58,7 +58,7 @@ func PostgresDSN(tb testing.TB) string {
 	tb.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
-		msg := fmt.Sprintf("no PostgreSQL to test against: set %s to a postgres:// URL (.ci/run starts a throwaway server)", PostgresEnv)
+		msg := fmt.Sprintf("no PostgreSQL to test against: set %s to a postgres:// URL, or run the tests under scripts/with-postgres", PostgresEnv)
 		if os.Getenv("CI") != "" {
 			tb.Fatal(msg)
 		}
