@@ -682,3 +682,27 @@ func TestListQueryPlans(t *testing.T) {
 		})
 	}
 }
+
+// TestPanickingWriteFailsAlone checks that a write that panics fails with an error, its changes
+// rolled back, while the writes batched with it commit and later writes still run.
+func TestPanickingWriteFailsAlone(t *testing.T) {
+	s := openTestStore(t)
+	acct := newAccount(t, s, "acme").AccountID
+	ctx := context.Background()
+	err := s.writes.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO contacts (id, account_id, username, phone_number, created_at) VALUES (?, ?, 'ghost', '555', 1)`, NewID(), acct).Error; err != nil {
+			return err
+		}
+		panic("boom")
+	})
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("panicking write returned %v, want an error", err)
+	}
+	if _, err := s.CreateContact(ctx, acct, NewContact{Username: "after", PhoneNumber: "555"}); err != nil {
+		t.Fatalf("a write after the panic: %v", err)
+	}
+	page, _, err := s.ListContacts(ctx, acct, Page{Limit: 10}, ContactFilter{})
+	if err != nil || len(page) != 1 || page[0].Username != "after" {
+		t.Errorf("contacts after a panicking write: %+v, %v; want only the later one", page, err)
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"gorm.io/gorm"
@@ -128,7 +129,7 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 			return
 		}
 		for attempt := 1; ; attempt++ {
-			results[i] = j.fn(tx.WithContext(context.WithoutCancel(j.ctx)))
+			results[i] = runJob(j, tx)
 			if results[i] == nil {
 				break
 			}
@@ -148,6 +149,17 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 		}
 	}
 	g.answer(batch, results, tx.Commit().Error)
+}
+
+// runJob runs one write. A panic in it fails that write alone, like an error: it must not take
+// down the goroutine every write of the process goes through.
+func runJob(j *writeJob, tx *gorm.DB) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("write panicked: %v", r)
+		}
+	}()
+	return j.fn(tx.WithContext(context.WithoutCancel(j.ctx)))
 }
 
 // answer tells each caller its outcome: its own error, or else the batch's (a failed commit
