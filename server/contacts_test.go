@@ -34,6 +34,17 @@ func createContact(t *testing.T, s *servertest.Server, body map[string]any) gen.
 	return c
 }
 
+// putOK sends req as a PUT to path, requires 200 and returns the body.
+func putOK(t *testing.T, s *servertest.Server, path string, req servertest.Request) map[string]any {
+	t.Helper()
+	req.Method, req.Path = http.MethodPut, path
+	r := s.Do(req)
+	if r.Status != http.StatusOK {
+		t.Fatalf("PUT %s: %d %s", path, r.Status, r.Body)
+	}
+	return r.JSON(t)
+}
+
 func TestCreateContact(t *testing.T) {
 	for name, req := range map[string]servertest.Request{
 		"JSON":                   {Method: http.MethodPost, Path: "/v1/contacts", JSON: frank},
@@ -131,15 +142,7 @@ func TestUpdateContact(t *testing.T) {
 	s := servertest.New(t)
 	c := createContact(t, s, frank)
 	path := "/v1/contacts/" + c.Id
-	put := func(t *testing.T, req servertest.Request) map[string]any {
-		t.Helper()
-		req.Method, req.Path = http.MethodPut, path
-		r := s.Do(req)
-		if r.Status != http.StatusOK {
-			t.Fatalf("PUT: %d %s", r.Status, r.Body)
-		}
-		return r.JSON(t)
-	}
+	put := func(t *testing.T, req servertest.Request) map[string]any { return putOK(t, s, path, req) }
 	t.Run("FormDisplayName", func(t *testing.T) {
 		got := put(t, servertest.Request{Form: url.Values{"display_name": {"UncleFrank"}}})
 		if got["display_name"] != "UncleFrank" || got["avatar_url"] != frank["avatar_url"] || got["username"] != frank["username"] {

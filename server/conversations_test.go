@@ -104,15 +104,7 @@ func TestUpdateConversation(t *testing.T) {
 	s := servertest.New(t)
 	conv := createConversation(t, s, map[string]any{"group_id": "hSIhXBhNe8X1d8Et"})
 	path := "/v1/conversations/" + conv.Id
-	put := func(t *testing.T, req servertest.Request) map[string]any {
-		t.Helper()
-		req.Method, req.Path = http.MethodPut, path
-		r := s.Do(req)
-		if r.Status != http.StatusOK {
-			t.Fatalf("PUT: %d %s", r.Status, r.Body)
-		}
-		return r.JSON(t)
-	}
+	put := func(t *testing.T, req servertest.Request) map[string]any { return putOK(t, s, path, req) }
 	t.Run("FormMuted", func(t *testing.T) {
 		// The documentation's curl: -d 'is_muted'=true.
 		got := put(t, servertest.Request{Form: url.Values{"is_muted": {"true"}}})
