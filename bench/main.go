@@ -26,7 +26,7 @@ import (
 
 func main() {
 	cfg := defaultConfig()
-	var sizes string
+	var sizes, only string
 	var smoke bool
 	flag.StringVar(&sizes, "sizes", "10000", "account sizes to measure, in contacts, comma-separated")
 	flag.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long each scenario is measured, after its warm-up")
@@ -35,6 +35,7 @@ func main() {
 	flag.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "requests in flight at once")
 	flag.StringVar(&cfg.Out, "out", "", "write the results as JSON here (default bench/results/latest.json; - for nowhere)")
 	flag.BoolVar(&smoke, "smoke", false, "check the harness in seconds: 200 contacts, 300 requests per scenario, no warm-up")
+	flag.StringVar(&only, "scenarios", "", "run only these scenarios, comma-separated (default all)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the work directory: binaries, databases and server logs")
 	flag.Parse()
 
@@ -43,6 +44,9 @@ func main() {
 	}
 	var err error
 	if cfg.Sizes, err = parseSizes(sizes); err != nil {
+		fail(err)
+	}
+	if cfg.Scenarios, err = pickScenarios(only); err != nil {
 		fail(err)
 	}
 	if cfg.Concurrency < 1 || cfg.Requests < 0 || (cfg.Requests == 0 && cfg.Duration <= 0) {
@@ -90,9 +94,33 @@ func parseSizes(s string) ([]int, error) {
 	return sizes, nil
 }
 
+// pickScenarios returns the scenarios named in the comma-separated list, in their usual order;
+// all of them for an empty list.
+func pickScenarios(list string) ([]scenario, error) {
+	if list == "" {
+		return scenarios, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		want[strings.TrimSpace(name)] = true
+	}
+	var picked []scenario
+	for _, sc := range scenarios {
+		if want[sc.Name] {
+			picked = append(picked, sc)
+			delete(want, sc.Name)
+		}
+	}
+	for name := range want {
+		return nil, fmt.Errorf("-scenarios: no scenario is called %q", name)
+	}
+	return picked, nil
+}
+
 // config is one run of the harness.
 type config struct {
 	Sizes       []int
+	Scenarios   []scenario    // in the order they run
 	Duration    time.Duration // per scenario, when Requests is 0
 	Requests    int           // per scenario; 0 means Duration
 	Warmup      time.Duration
@@ -103,5 +131,5 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{Sizes: []int{10_000}, Duration: 5 * time.Second, Warmup: time.Second, Concurrency: 32}
+	return config{Sizes: []int{10_000}, Scenarios: scenarios, Duration: 5 * time.Second, Warmup: time.Second, Concurrency: 32}
 }

@@ -64,6 +64,7 @@ type sizeResult struct {
 	StartupFirstMS  float64 `json:"startup_first_ms"`
 	StartupMedianMS float64 `json:"startup_median_ms"`
 	StartupMaxMS    float64 `json:"startup_max_ms"`
+	Starts          int     `json:"starts"` // server processes started, one per scenario
 }
 
 type scenarioResult struct {
@@ -172,7 +173,7 @@ func (r *report) printTable(w io.Writer) {
 		r.Concurrency, length, r.WarmupS)
 	for _, s := range r.Sizes {
 		fmt.Fprintf(w, "%s contacts: seeded in %.1fs; start-up to healthy: first %.0fms, median %.0fms, slowest %.0fms of %d starts\n",
-			count(s.Contacts), s.SeedS, s.StartupFirstMS, s.StartupMedianMS, s.StartupMaxMS, len(scenarios))
+			count(s.Contacts), s.SeedS, s.StartupFirstMS, s.StartupMedianMS, s.StartupMaxMS, s.Starts)
 	}
 	fmt.Fprintf(w, "floor: %.0f req/s, the mean of %d slices of the same load, one just before each scenario (%.0f to %.0f)\n\n",
 		r.Floor.RPS, r.Floor.Slices, r.Floor.MinRPS, r.Floor.MaxRPS)

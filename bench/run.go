@@ -185,7 +185,7 @@ func (r *runner) measureSize(ctx context.Context, n int) (sizeResult, []scenario
 
 	var results []scenarioResult
 	var startups []float64 // of each scenario's server, in ms
-	for _, sc := range scenarios {
+	for _, sc := range r.cfg.Scenarios {
 		name := fmt.Sprintf("%s %s", count(n), sc.Name)
 		floor, err := r.floorSlice(ctx, name+" floor")
 		if err != nil {
@@ -211,6 +211,7 @@ func (r *runner) measureSize(ctx context.Context, n int) (sizeResult, []scenario
 	slices.Sort(startups)
 	size.StartupMedianMS = startups[len(startups)/2]
 	size.StartupMaxMS = startups[len(startups)-1]
+	size.Starts = len(startups)
 	return size, results, nil
 }
 
