@@ -28,6 +28,9 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 	} else {
 		defer os.RemoveAll(work)
 	}
+	if cfg.Scenarios == nil {
+		cfg.Scenarios = scenarios
+	}
 	r := &runner{cfg: cfg, work: work, progress: progress}
 	rep := &report{
 		StartedAt:   time.Now().UTC().Truncate(time.Second),
