@@ -1,14 +1,41 @@
 package store
 
-import "crypto/rand"
+import (
+	"crypto/rand"
+	"time"
+)
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // idLength is the length of every object id, as the API documents it.
 const idLength = 16
 
-// NewID returns a random 16-character id of letters and digits from crypto/rand.
-func NewID() string { return randomString(idLength) }
+// An id begins with the second it was made, written in idTimeLength digits of base 62 whose
+// byte order is their numeric order, counted from idEpoch. Ids made close together then sort
+// together, so every index on an id grows at its end, as the tables do, instead of at a random
+// page: a create touches the same few hot pages whether the account holds ten contacts or a
+// million, rather than reading and rewriting one cold page per id index. The ten characters
+// after the time are random (59 bits from crypto/rand), so ids stay unguessable; what an id
+// gives away is the second its object was created, which the object's created_at shows anyway.
+const (
+	idTimeLength   = 6
+	idTimeAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" // in byte order
+	idEpoch        = 1577836800                                                       // 2020-01-01T00:00:00Z; six digits last 1,800 years from it
+)
+
+// NewID returns a new 16-character id of letters and digits: the time, then random characters.
+func NewID() string { return newIDAt(time.Now()) }
+
+func newIDAt(t time.Time) string {
+	var id [idLength]byte
+	secs := max(t.Unix()-idEpoch, 0)
+	for i := idTimeLength - 1; i >= 0; i-- {
+		id[i] = idTimeAlphabet[secs%62]
+		secs /= 62
+	}
+	copy(id[idTimeLength:], randomString(idLength-idTimeLength))
+	return string(id[:])
+}
 
 // randomString draws n characters uniformly from idAlphabet. Bytes at or above 248 (the largest
 // multiple of 62 below 256) are thrown away, so no character is more likely than another.

@@ -283,6 +283,32 @@ func TestNewID(t *testing.T) {
 	}
 }
 
+// Ids sort in the order they were made, a second apart or more, so that indexes on ids grow at
+// their end; within a second they differ in their random part.
+func TestNewIDSortsByTime(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	prev := newIDAt(start)
+	for _, later := range []time.Time{start.Add(time.Second), start.Add(time.Minute), start.Add(62 * time.Second),
+		start.Add(time.Hour), start.AddDate(0, 0, 1), start.AddDate(1, 0, 0), start.AddDate(1000, 0, 0)} {
+		next := newIDAt(later)
+		if next <= prev {
+			t.Errorf("id made at %v, %q, sorts before or at %q", later, next, prev)
+		}
+		if !ValidID(next) {
+			t.Errorf("ValidID(%q) = false", next)
+		}
+		prev = next
+	}
+	a, b := newIDAt(start), newIDAt(start)
+	if a[:idTimeLength] != b[:idTimeLength] || a == b {
+		t.Errorf("two ids of one second: %q and %q, want the same time and different random parts", a, b)
+	}
+	if old := newIDAt(time.Unix(0, 0)); old[:idTimeLength] != "000000" {
+		t.Errorf("an id from before the epoch starts %q, want 000000", old[:idTimeLength])
+	}
+}
+
 func TestValidID(t *testing.T) {
 	t.Parallel()
 	for id, want := range map[string]bool{
