@@ -52,8 +52,8 @@ func (s *Store) CreateContact(ctx context.Context, accountID string, in NewConta
 		// every other server sharing the database: looking first would cost a query on every
 		// create to spare one on the rare conflict. Plain INSERTs, as GORM's Create would
 		// reflect over the model and read back seq, which nothing needs.
-		err := tx.Exec(`INSERT INTO contacts (id, account_id, username, phone_number, avatar_url, display_name, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, accountID, c.Username, c.PhoneNumber, c.AvatarURL, c.DisplayName, now).Error
+		err := tx.Exec(`INSERT INTO contacts (id, account_id, username, phone_number, avatar_url, display_name, created_at, conversation_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, accountID, c.Username, c.PhoneNumber, c.AvatarURL, c.DisplayName, now, conv.ID).Error
 		if err != nil {
 			return translateConflict(err, "username", in.Username)
 		}

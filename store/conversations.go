@@ -59,6 +59,9 @@ func (s *Store) CreateConversation(ctx context.Context, accountID string, in New
 			}
 			return translateConflict(err, field, value)
 		}
+		if in.ContactID != nil {
+			return linkContact(tx, accountID, *in.ContactID, &conv.ID)
+		}
 		return nil
 	})
 	if err != nil {
@@ -81,6 +84,13 @@ func conversationFree(tx *gorm.DB, column, accountID, value string) error {
 	default:
 		return err
 	}
+}
+
+// linkContact sets the conversation_id of the account's contact: to the id of the conversation
+// just made with it, or to nil when that conversation is deleted.
+func linkContact(tx *gorm.DB, accountID, contactID string, conversationID *string) error {
+	return tx.Exec(`UPDATE contacts SET conversation_id = ? WHERE account_id = ? AND id = ?`,
+		conversationID, accountID, contactID).Error
 }
 
 // Conversation returns one conversation of the account.
@@ -128,29 +138,24 @@ func (s *Store) UpdateConversation(ctx context.Context, accountID, id string, ch
 	return out, err
 }
 
-// DeleteConversation deletes a conversation. Its contact stays; the contact's conversation_id
-// reads as null from then on, because it is derived from this row. check, if not nil, runs
-// first, on the conversation as it is.
+// DeleteConversation deletes a conversation. Its contact stays, with a null conversation_id
+// from then on. check, if not nil, runs first, on the conversation as it is.
 func (s *Store) DeleteConversation(ctx context.Context, accountID, id string, check Precondition[Conversation]) error {
-	if !ValidID(id) {
-		return ErrNotFound
-	}
 	return s.writes.write(ctx, func(tx *gorm.DB) error {
+		c, err := getConversation(ctx, txQuerier(tx), accountID, id)
+		if err != nil {
+			return err
+		}
 		if check != nil {
-			c, err := getConversation(ctx, txQuerier(tx), accountID, id)
-			if err != nil {
-				return err
-			}
 			if err := check(c); err != nil {
 				return err
 			}
 		}
-		res := tx.Where("account_id = ? AND id = ?", accountID, id).Delete(&Conversation{})
-		if res.Error != nil {
-			return res.Error
+		if err := tx.Exec(`DELETE FROM conversations WHERE seq = ?`, c.Seq).Error; err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound
+		if c.ContactID != nil {
+			return linkContact(tx, accountID, *c.ContactID, nil)
 		}
 		return nil
 	})

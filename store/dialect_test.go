@@ -173,13 +173,14 @@ func TestFailedWriteRollsBackOnlyItself(t *testing.T) {
 	}
 	insert := func(username string) func(tx *gorm.DB) error {
 		return func(tx *gorm.DB) error {
-			c := Contact{ID: NewID(), AccountID: acme.AccountID, Username: username, PhoneNumber: "555", CreatedAt: 1}
-			if err := tx.Omit("conversation_id").Create(&c).Error; err != nil {
+			conv := NewID()
+			c := Contact{ID: NewID(), AccountID: acme.AccountID, Username: username, PhoneNumber: "555", CreatedAt: 1, ConversationID: &conv}
+			if err := tx.Create(&c).Error; err != nil {
 				return err
 			}
 			// A second statement after the first succeeded: its row must go too if this write
 			// fails later.
-			return tx.Create(&Conversation{ID: NewID(), AccountID: acme.AccountID, ContactID: &c.ID, CreatedAt: 1}).Error
+			return tx.Create(&Conversation{ID: conv, AccountID: acme.AccountID, ContactID: &c.ID, CreatedAt: 1}).Error
 		}
 	}
 	batch := []*writeJob{

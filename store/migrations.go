@@ -86,6 +86,14 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at)`,
 	}},
+	// A contact's conversation_id was read through a join with its conversation, which on a
+	// large account doubled the pages a retrieve or a list reads (the conversations' contact_id
+	// index, then their table). The contact row now carries it, kept by the writes that make or
+	// remove the link: CreateContact, CreateConversation and DeleteConversation.
+	{3, "contacts carry their conversation's id", []string{
+		`ALTER TABLE contacts ADD COLUMN conversation_id TEXT`,
+		`UPDATE contacts SET conversation_id = (SELECT v.id FROM conversations v WHERE v.contact_id = contacts.id)`,
+	}},
 }
 
 // schemaMigration records that a migration was applied.

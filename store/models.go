@@ -1,7 +1,7 @@
 package store
 
-// Contact is a stored contact. ConversationID is not a column: it is read from the contact's
-// one-to-one conversation, so it can never disagree with the conversations table.
+// Contact is a stored contact. ConversationID is the id of its one-to-one conversation, or nil
+// while it has none; the writes that create or delete that conversation keep it.
 type Contact struct {
 	Seq            int64   `gorm:"column:seq;primaryKey;autoIncrement"`
 	ID             string  `gorm:"column:id"`
@@ -12,7 +12,7 @@ type Contact struct {
 	DisplayName    *string `gorm:"column:display_name"`
 	LastActiveAt   *int64  `gorm:"column:last_active_at"`
 	CreatedAt      int64   `gorm:"column:created_at;autoCreateTime:false"`
-	ConversationID *string `gorm:"column:conversation_id;->;-:migration"`
+	ConversationID *string `gorm:"column:conversation_id"`
 }
 
 // TableName names the table for GORM.

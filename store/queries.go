@@ -111,11 +111,9 @@ func (c *stmtCache) close() {
 type scanner interface{ Scan(dest ...any) error }
 
 const contactColumns = `c.seq, c.id, c.account_id, c.username, c.phone_number, c.avatar_url,
-	c.display_name, c.last_active_at, c.created_at, v.id`
+	c.display_name, c.last_active_at, c.created_at, c.conversation_id`
 
-// contactFrom joins each contact with its one-to-one conversation, whose id is the contact's
-// conversation_id.
-const contactFrom = ` FROM contacts c LEFT JOIN conversations v ON v.contact_id = c.id`
+const contactFrom = ` FROM contacts c`
 
 func scanContact(row scanner) (Contact, error) {
 	var (

@@ -10,7 +10,7 @@ import (
 )
 
 // seedRowsPerStatement is how many rows one INSERT of SeedContacts carries: far below SQLite's
-// limit of 32766 bound parameters (5 per contact row), and enough rows to spread the cost of a
+// limit of 32766 bound parameters (6 per contact row), and enough rows to spread the cost of a
 // statement and of a cgo call over hundreds of rows.
 const seedRowsPerStatement = 500
 
@@ -119,14 +119,15 @@ func seedTx(ctx context.Context, conn *sql.Conn, accountID, prefix string, now i
 		if err != nil {
 			return nil, err
 		}
-		contactArgs := make([]any, 0, 5*rows)
+		contactArgs := make([]any, 0, 6*rows)
 		conversationArgs := make([]any, 0, 4*rows)
 		for i := range rows {
 			id, num := NewID(), first+off+i
 			ids = append(ids, id)
+			conv := NewID()
 			contactArgs = append(contactArgs, id, accountID, fmt.Sprintf("%s%07d", prefix, num),
-				fmt.Sprintf("555-%07d", num%10_000_000), now)
-			conversationArgs = append(conversationArgs, NewID(), accountID, id, now)
+				fmt.Sprintf("555-%07d", num%10_000_000), now, conv)
+			conversationArgs = append(conversationArgs, conv, accountID, id, now)
 		}
 		if _, err := contacts.ExecContext(ctx, contactArgs...); err != nil {
 			return nil, err
@@ -148,8 +149,8 @@ func seedStatements(ctx context.Context, tx *sql.Tx, rows int, full *[2]*sql.Stm
 	if rows == seedRowsPerStatement && full[0] != nil {
 		return full[0], full[1], nil
 	}
-	contacts, err = tx.PrepareContext(ctx, `INSERT OR FAIL INTO contacts (id, account_id, username, phone_number, created_at) VALUES `+
-		placeholders(rows, 5))
+	contacts, err = tx.PrepareContext(ctx, `INSERT OR FAIL INTO contacts (id, account_id, username, phone_number, created_at, conversation_id) VALUES `+
+		placeholders(rows, 6))
 	if err != nil {
 		return nil, nil, err
 	}

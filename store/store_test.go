@@ -144,6 +144,60 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 	}
 }
 
+// TestConversationIDMigration opens a database as migration 3 found it, contacts without a
+// conversation_id column, and checks that the migration fills the column in from the
+// conversations: a contact with its conversation, one whose conversation was deleted, and a
+// group conversation that belongs to no contact.
+func TestConversationIDMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	s, err := Open(dsn, Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	k := newAccount(t, s, "acme")
+	with, err := s.CreateContact(ctx, k.AccountID, NewContact{Username: "with", PhoneNumber: "555"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := s.CreateContact(ctx, k.AccountID, NewContact{Username: "without", PhoneNumber: "555"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConversation(ctx, k.AccountID, *without.ConversationID, nil); err != nil {
+		t.Fatal(err)
+	}
+	group := "g1"
+	if _, err := s.CreateConversation(ctx, k.AccountID, NewConversation{GroupID: &group}); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`ALTER TABLE contacts DROP COLUMN conversation_id`, `DELETE FROM schema_migrations WHERE version = 3`} {
+		if err := s.writer.Exec(stmt).Error; err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(dsn, Options{})
+	if err != nil {
+		t.Fatalf("Open after the rollback to version 2: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	for _, want := range []Contact{with, {ID: without.ID}} {
+		got, err := s.Contact(ctx, k.AccountID, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if derefOr(got.ConversationID, "<nil>") != derefOr(want.ConversationID, "<nil>") {
+			t.Errorf("contact %s: conversation_id %s after the migration, want %s", want.ID,
+				derefOr(got.ConversationID, "<nil>"), derefOr(want.ConversationID, "<nil>"))
+		}
+	}
+}
+
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
 	path := storetest.DSN(t)
