@@ -22,13 +22,31 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// These queries run to the end even when the request that asked for them is gone. They take
+// microseconds (a few index probes, at most a page of rows), and a context that can be
+// cancelled costs more than that: database/sql watches it from a goroutine of its own for each
+// query, and the SQLite driver steps each row in a new goroutine so that it can interrupt it.
+// detach is where that choice is made.
+func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
 // txQuerier is the connection a GORM transaction runs on, taking the store's ? placeholders.
 func txQuerier(tx *gorm.DB) querier {
-	q := tx.Statement.ConnPool
+	var q querier = detaching{tx.Statement.ConnPool}
 	if tx.Dialector.Name() == postgresDialect.String() {
 		return rebinding{q}
 	}
 	return q
+}
+
+// detaching runs queries with their context detached.
+type detaching struct{ q querier }
+
+func (d detaching) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.q.QueryContext(detach(ctx), query, args...)
+}
+
+func (d detaching) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.q.QueryRowContext(detach(ctx), query, args...)
 }
 
 // rebinding passes queries on with their placeholders spelled for PostgreSQL.
@@ -85,7 +103,7 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 	if err != nil {
 		return nil, err
 	}
-	return st.QueryContext(ctx, args...)
+	return st.QueryContext(detach(ctx), args...)
 }
 
 func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
@@ -93,9 +111,9 @@ func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...a
 	if err != nil {
 		// sql.Row cannot be made with an error; run the query unprepared so the error surfaces
 		// from Scan as usual.
-		return c.db.QueryRowContext(ctx, c.dialect.rebind(query), args...)
+		return c.db.QueryRowContext(detach(ctx), c.dialect.rebind(query), args...)
 	}
-	return st.QueryRowContext(ctx, args...)
+	return st.QueryRowContext(detach(ctx), args...)
 }
 
 func (c *stmtCache) close() {
