@@ -85,12 +85,18 @@ func Open(dsn string, opts Options) (*Store, error) {
 	sqlReader.SetMaxOpenConns(readers)
 	sqlReader.SetMaxIdleConns(cmp.Or(opts.MaxIdleConns, readers))
 	sqlReader.SetConnMaxLifetime(opts.ConnMaxLifetime)
+	writes, err := newGroupCommitter(writer, d, writers)
+	if err != nil {
+		_ = sqlWriter.Close()
+		_ = sqlReader.Close()
+		return nil, err
+	}
 	return &Store{
 		dialect: d,
 		writer:  writer,
 		reader:  reader,
 		reads:   newStmtCache(sqlReader, d),
-		writes:  newGroupCommitter(writer, d, writers),
+		writes:  writes,
 		now:     now,
 	}, nil
 }

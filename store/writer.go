@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -33,6 +34,8 @@ const maxAttempts = 4
 // run again, so its function must not depend on anything an earlier run of it left behind.
 type groupCommitter struct {
 	db      *gorm.DB
+	sqlDB   *sql.DB
+	stmts   *writeStmts
 	dialect dialect
 	batch   int // most writes in one transaction
 	jobs    chan *writeJob
@@ -48,13 +51,18 @@ type writeJob struct {
 }
 
 // newGroupCommitter starts loops loops, each writing on a connection of db of its own.
-func newGroupCommitter(db *gorm.DB, d dialect, loops int) *groupCommitter {
-	g := &groupCommitter{db: db, dialect: d, batch: d.batchSize(), jobs: make(chan *writeJob, maxBatch), closed: make(chan struct{})}
+func newGroupCommitter(db *gorm.DB, d dialect, loops int) (*groupCommitter, error) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	g := &groupCommitter{db: db, sqlDB: sqlDB, stmts: newWriteStmts(sqlDB), dialect: d, batch: d.batchSize(),
+		jobs: make(chan *writeJob, maxBatch), closed: make(chan struct{})}
 	for range loops {
 		g.done.Add(1)
 		go g.loop()
 	}
-	return g
+	return g, nil
 }
 
 // write runs fn in a transaction shared with other writes and returns once that transaction has
@@ -111,11 +119,25 @@ func (g *groupCommitter) collect(first *writeJob) []*writeJob {
 	return batch
 }
 
+// begin starts a transaction whose statements run on txConn.
+func (g *groupCommitter) begin() (*gorm.DB, *sql.Tx, error) {
+	sqlTx, err := g.sqlDB.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A Session with a Context gets a Statement of its own (as GORM's Begin does), so setting its
+	// ConnPool leaves the pool's own Statement alone.
+	tx := g.db.Session(&gorm.Session{NewDB: true, Context: context.Background()})
+	tx.Statement.ConnPool = txConn{tx: sqlTx, stmts: g.stmts}
+	return tx, sqlTx, nil
+}
+
 func (g *groupCommitter) runBatch(batch []*writeJob) {
+	defer g.stmts.prepareMissing(context.Background()) // once the transaction is over
 	results := make([]error, len(batch))
-	tx := g.db.Begin()
-	if tx.Error != nil {
-		g.answer(batch, results, tx.Error)
+	tx, sqlTx, err := g.begin()
+	if err != nil {
+		g.answer(batch, results, err)
 		return
 	}
 	for i, j := range batch {
@@ -124,7 +146,7 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 			continue
 		}
 		if err := tx.Exec("SAVEPOINT write").Error; err != nil {
-			tx.Rollback()
+			_ = sqlTx.Rollback()
 			g.answer(batch, results, err)
 			return
 		}
@@ -134,7 +156,7 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 				break
 			}
 			if err := tx.Exec("ROLLBACK TO write").Error; err != nil {
-				tx.Rollback()
+				_ = sqlTx.Rollback()
 				g.answer(batch, results, err)
 				return
 			}
@@ -143,12 +165,12 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 			}
 		}
 		if err := tx.Exec("RELEASE write").Error; err != nil {
-			tx.Rollback()
+			_ = sqlTx.Rollback()
 			g.answer(batch, results, err)
 			return
 		}
 	}
-	g.answer(batch, results, tx.Commit().Error)
+	g.answer(batch, results, sqlTx.Commit())
 }
 
 // runJob runs one write. A panic in it fails that write alone, like an error: it must not take
@@ -178,4 +200,5 @@ func (g *groupCommitter) answer(batch []*writeJob, results []error, batchErr err
 func (g *groupCommitter) close() {
 	g.once.Do(func() { close(g.closed) })
 	g.done.Wait()
+	g.stmts.close()
 }
