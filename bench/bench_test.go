@@ -21,10 +21,11 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const requests = 300
+	const requests, rounds = 300, 2
 	cfg := config{
 		Sizes:       []int{200},
 		Requests:    requests,
+		Rounds:      rounds,
 		Concurrency: 32,
 		Out:         filepath.Join(t.TempDir(), "results.json"),
 		Root:        root,
@@ -42,8 +43,8 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if f := rep.Floor; f.Slices != len(scenarios) || f.Requests != requests*uint64(len(scenarios)) || f.Errors != 0 || f.RPS <= 0 {
-		t.Errorf("floor: %+v, want %d slices of %d requests without errors", f, len(scenarios), requests)
+	if f := rep.Floor; f.Slices != rounds*len(scenarios) || f.Requests != requests*uint64(len(scenarios)) || f.Errors != 0 || f.RPS <= 0 {
+		t.Errorf("floor: %+v, want %d slices of %d requests without errors", f, rounds*len(scenarios), requests/rounds)
 	}
 	if len(rep.Scenarios) != len(scenarios) {
 		t.Fatalf("%d scenario results, want %d:\n%s", len(rep.Scenarios), len(scenarios), table.String())

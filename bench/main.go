@@ -31,6 +31,7 @@ func main() {
 	flag.StringVar(&sizes, "sizes", "10000", "account sizes to measure, in contacts, comma-separated")
 	flag.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long each scenario is measured, after its warm-up")
 	flag.IntVar(&cfg.Requests, "requests", 0, "measure each scenario over this many requests instead of -duration")
+	flag.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "measure each scenario in this many rounds, each after a round of the floor")
 	flag.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "load before each measurement, not counted")
 	flag.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "requests in flight at once")
 	flag.StringVar(&cfg.Out, "out", "", "write the results as JSON here (default bench/results/latest.json; - for nowhere)")
@@ -40,7 +41,7 @@ func main() {
 	flag.Parse()
 
 	if smoke {
-		sizes, cfg.Requests, cfg.Warmup = "200", 300, 0
+		sizes, cfg.Requests, cfg.Warmup, cfg.Rounds = "200", 300, 0, 1
 	}
 	var err error
 	if cfg.Sizes, err = parseSizes(sizes); err != nil {
@@ -49,8 +50,8 @@ func main() {
 	if cfg.Scenarios, err = pickScenarios(only); err != nil {
 		fail(err)
 	}
-	if cfg.Concurrency < 1 || cfg.Requests < 0 || (cfg.Requests == 0 && cfg.Duration <= 0) {
-		fail(fmt.Errorf("need -concurrency ≥ 1 and a positive -duration or -requests"))
+	if cfg.Concurrency < 1 || cfg.Rounds < 1 || cfg.Requests < 0 || (cfg.Requests == 0 && cfg.Duration <= 0) {
+		fail(fmt.Errorf("need -concurrency ≥ 1, -rounds ≥ 1 and a positive -duration or -requests"))
 	}
 	if cfg.Root, err = moduleRoot(); err != nil {
 		fail(err)
@@ -123,6 +124,7 @@ type config struct {
 	Scenarios   []scenario    // in the order they run
 	Duration    time.Duration // per scenario, when Requests is 0
 	Requests    int           // per scenario; 0 means Duration
+	Rounds      int           // the scenario's Duration or Requests is split into this many rounds
 	Warmup      time.Duration
 	Concurrency int
 	Out         string // the JSON file; empty for none
@@ -131,5 +133,5 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{Sizes: []int{10_000}, Scenarios: scenarios, Duration: 5 * time.Second, Warmup: time.Second, Concurrency: 32}
+	return config{Sizes: []int{10_000}, Scenarios: scenarios, Rounds: 5, Duration: 5 * time.Second, Warmup: time.Second, Concurrency: 32}
 }

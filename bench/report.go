@@ -31,6 +31,7 @@ type report struct {
 	Concurrency int       `json:"concurrency"`
 	DurationS   float64   `json:"duration_s,omitempty"` // per scenario
 	Requests    int       `json:"requests,omitempty"`   // per scenario, instead of a duration
+	Rounds      int       `json:"rounds"`               // each scenario is measured in rounds, each after a round of the floor
 	WarmupS     float64   `json:"warmup_s"`
 	TotalS      float64   `json:"total_s"`
 	// PeakRSS says how peak_rss_mib is measured.
@@ -41,7 +42,7 @@ type report struct {
 	Checks    []check          `json:"checks"`
 }
 
-// floorResult sums up the floor's slices, one before each scenario.
+// floorResult sums up the floor's slices, one before each round of each scenario.
 type floorResult struct {
 	Slices   int     `json:"slices"`
 	Requests uint64  `json:"requests"`
@@ -169,13 +170,13 @@ func (r *report) printTable(w io.Writer) {
 	if r.Requests > 0 {
 		length = fmt.Sprintf("%d requests", r.Requests)
 	}
-	fmt.Fprintf(w, "%d workers, %s per scenario after a %gs warm-up; a new server process per scenario; peak RSS is its VmHWM\n",
-		r.Concurrency, length, r.WarmupS)
+	fmt.Fprintf(w, "%d workers, %s per scenario after a %gs warm-up, measured in %d round(s), each after a round of the floor; a new server process per scenario; peak RSS is its VmHWM\n",
+		r.Concurrency, length, r.WarmupS, r.Rounds)
 	for _, s := range r.Sizes {
 		fmt.Fprintf(w, "%s contacts: seeded in %.1fs; start-up to healthy: first %.0fms, median %.0fms, slowest %.0fms of %d starts\n",
 			count(s.Contacts), s.SeedS, s.StartupFirstMS, s.StartupMedianMS, s.StartupMaxMS, s.Starts)
 	}
-	fmt.Fprintf(w, "floor: %.0f req/s, the mean of %d slices of the same load, one just before each scenario (%.0f to %.0f)\n\n",
+	fmt.Fprintf(w, "floor: %.0f req/s, the mean of %d slices of the same load, one just before each round (%.0f to %.0f); each ratio is to the floor's slices of its own scenario\n\n",
 		r.Floor.RPS, r.Floor.Slices, r.Floor.MinRPS, r.Floor.MaxRPS)
 
 	const row = "%-10s %-11s %9s %8s %8s %7s %-11s %9s %9s %7s %9s %8s\n"

@@ -31,6 +31,7 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 	if cfg.Scenarios == nil {
 		cfg.Scenarios = scenarios
 	}
+	cfg.Rounds = max(cfg.Rounds, 1)
 	r := &runner{cfg: cfg, work: work, progress: progress}
 	rep := &report{
 		StartedAt:   time.Now().UTC().Truncate(time.Second),
@@ -39,6 +40,7 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 		CPUs:        runtime.NumCPU(),
 		Concurrency: cfg.Concurrency,
 		Requests:    cfg.Requests,
+		Rounds:      cfg.Rounds,
 		PeakRSS:     "VmHWM of a server process started for the scenario alone, read after its load",
 	}
 	if cfg.Requests == 0 {
@@ -84,10 +86,11 @@ type runner struct {
 	floor    floorServer
 }
 
-// floorServer is the floor's process, running for the whole run. Before each scenario it is
-// driven with the same load for the same time: each scenario's ratio is to the floor measured
-// just before it, so that the machine's drift during a run (other work starting or stopping)
-// moves both sides of a ratio alike.
+// floorServer is the floor's process, running for the whole run. Each scenario is measured in
+// rounds, and before each round the floor is driven with the same load for the same time: a
+// scenario's ratio is to the floor measured in between its own rounds, so that the machine's
+// drift during a run (other work starting or stopping, for seconds or minutes) moves both
+// sides of a ratio alike.
 type floorServer struct {
 	bin       string
 	p         *process
@@ -101,8 +104,13 @@ func (r *runner) logf(format string, args ...any) {
 	fmt.Fprintf(r.progress, format+"\n", args...)
 }
 
-func (r *runner) load() load {
-	return load{Concurrency: r.cfg.Concurrency, Requests: r.cfg.Requests, Duration: r.cfg.Duration}
+// round is the load of one round of a scenario, or of the floor.
+func (r *runner) round() load {
+	l := load{Concurrency: r.cfg.Concurrency, Duration: r.cfg.Duration / time.Duration(r.cfg.Rounds)}
+	if r.cfg.Requests > 0 {
+		l.Requests = max(1, r.cfg.Requests/r.cfg.Rounds)
+	}
+	return l
 }
 
 // startFloor starts the floor and warms it up.
@@ -124,15 +132,14 @@ func (r *runner) startFloor(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// floorSlice drives the floor with the retrieve load, for as long as a scenario runs.
+// floorSlice drives the floor with the retrieve load for one round.
 func (r *runner) floorSlice(ctx context.Context, name string) (measurement, error) {
 	f := &r.floor
 	if !f.p.Running() {
 		return measurement{}, fmt.Errorf("floor exited: %s", f.p.logTail())
 	}
-	m := drive(ctx, f.client, f.api.targeter(scenarios[0].next), r.load(), name, func(res *vegeta.Result) { f.latencies.Add(res.Latency) })
+	m := drive(ctx, f.client, f.api.targeter(scenarios[0].next), r.round(), name, func(res *vegeta.Result) { f.latencies.Add(res.Latency) })
 	f.slices = append(f.slices, m)
-	r.logf("%-22s %8d requests %9.0f req/s  p50 %7.2fms  p99 %7.2fms  errors %d", name, m.Requests, m.RPS, m.P50ms, m.P99ms, m.Errors)
 	return m, ctx.Err()
 }
 
@@ -190,16 +197,12 @@ func (r *runner) measureSize(ctx context.Context, n int) (sizeResult, []scenario
 	var startups []float64 // of each scenario's server, in ms
 	for _, sc := range r.cfg.Scenarios {
 		name := fmt.Sprintf("%s %s", count(n), sc.Name)
-		floor, err := r.floorSlice(ctx, name+" floor")
-		if err != nil {
-			return sizeResult{}, nil, err
-		}
 		args := []string{"serve", "--db", db}
 		p, err := startServer(ctx, r.protocol, args, filepath.Join(r.work, fmt.Sprintf("serve-%d-%s.log", n, sc.Name)))
 		if err != nil {
 			return sizeResult{}, nil, err
 		}
-		m, err := r.measure(ctx, p, newAPI(p.base, key, ids), sc, name)
+		m, floor, err := r.measure(ctx, p, newAPI(p.base, key, ids), sc, name)
 		if err != nil {
 			return sizeResult{}, nil, err
 		}
@@ -218,30 +221,78 @@ func (r *runner) measureSize(ctx context.Context, n int) (sizeResult, []scenario
 	return size, results, nil
 }
 
-// measure warms p up with the scenario's load, measures it, reads p's peak RSS and stops it.
-func (r *runner) measure(ctx context.Context, p *process, a *api, sc scenario, name string) (measurement, error) {
+// measure warms p up with the scenario's load, then measures it in rounds, each after a round
+// of the floor. It returns both sums, reads p's peak RSS and stops p.
+func (r *runner) measure(ctx context.Context, p *process, a *api, sc scenario, name string) (m, floor measurement, err error) {
 	client := newClient(r.cfg.Concurrency)
 	defer client.CloseIdleConnections()
 	tr := a.targeter(sc.next)
 	if r.cfg.Warmup > 0 {
 		drive(ctx, client, tr, load{Concurrency: r.cfg.Concurrency, Duration: r.cfg.Warmup}, name+" (warm-up)", nil)
 	}
-	m := drive(ctx, client, tr, r.load(), name, nil)
+	var server, base rounds
+	for range r.cfg.Rounds {
+		f, err := r.floorSlice(ctx, name+" floor")
+		if err != nil {
+			_ = p.stop()
+			return m, floor, err
+		}
+		base.add(f)
+		server.add(drive(ctx, client, tr, r.round(), name, func(res *vegeta.Result) { server.latencies.Add(res.Latency) }))
+	}
+	m, floor = server.sum(), base.sum()
 	m.StartupMS = ms(p.Startup)
 	rss, rssErr := p.PeakRSS()
 	m.PeakRSSMiB = float64(rss) / (1 << 20)
 	if err := p.stop(); err != nil {
-		return m, fmt.Errorf("%s: server %w", name, err)
+		return m, floor, fmt.Errorf("%s: server %w", name, err)
 	}
 	if rssErr != nil {
-		return m, fmt.Errorf("%s: peak RSS: %w", name, rssErr)
+		return m, floor, fmt.Errorf("%s: peak RSS: %w", name, rssErr)
 	}
 	if err := ctx.Err(); err != nil {
-		return m, err
+		return m, floor, err
 	}
-	r.logf("%-22s %8d requests %9.0f req/s  p50 %7.2fms  p99 %7.2fms  errors %d  peak RSS %.1f MiB  start-up %.0fms",
-		name, m.Requests, m.RPS, m.P50ms, m.P99ms, m.Errors, m.PeakRSSMiB, m.StartupMS)
-	return m, nil
+	r.logf("%-22s %8d requests %9.0f req/s  p50 %7.2fms  p99 %7.2fms  errors %d  peak RSS %.1f MiB  start-up %.0fms  (floor %.0f req/s)",
+		name, m.Requests, m.RPS, m.P50ms, m.P99ms, m.Errors, m.PeakRSSMiB, m.StartupMS, floor.RPS)
+	return m, floor, nil
+}
+
+// rounds adds up the rounds of one load.
+type rounds struct {
+	m         measurement
+	wall      float64 // seconds, the rounds' own: not the time between them
+	latencies vegeta.LatencyMetrics
+}
+
+func (t *rounds) add(m measurement) {
+	t.m.Requests += m.Requests
+	t.m.Errors += m.Errors
+	if m.RPS > 0 {
+		t.wall += float64(m.Requests) / m.RPS
+	}
+	for code, n := range m.Status {
+		if t.m.Status == nil {
+			t.m.Status = map[string]int{}
+		}
+		t.m.Status[code] += n
+	}
+	for _, e := range m.ErrorSamples {
+		if len(t.m.ErrorSamples) < 3 {
+			t.m.ErrorSamples = append(t.m.ErrorSamples, e)
+		}
+	}
+}
+
+// sum is the rounds as one measurement: throughput over their own time, and quantiles of the
+// latencies added to t.latencies (none for the floor, whose latencies the run keeps).
+func (t *rounds) sum() measurement {
+	m := t.m
+	if t.wall > 0 {
+		m.RPS = float64(m.Requests) / t.wall
+	}
+	m.P50ms, m.P99ms = ms(t.latencies.Quantile(0.50)), ms(t.latencies.Quantile(0.99))
+	return m
 }
 
 // seed creates the database at path with one account of n contacts, straight through the
