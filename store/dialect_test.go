@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,5 +207,45 @@ func TestFailedWriteRollsBackOnlyItself(t *testing.T) {
 	}
 	if got, want := strings.Join(names, " "), "after/true before/true taken/true"; got != want {
 		t.Errorf("contacts after the batch: %s, want %s", got, want)
+	}
+}
+
+// TestWritesReusePreparedStatements checks that a write's statements are prepared once, on the
+// writer pool, and that later transactions use those rather than preparing their own.
+func TestWritesReusePreparedStatements(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	ctx := context.Background()
+	acme := newAccount(t, s, "acme")
+	create := func(name string) {
+		t.Helper()
+		if _, err := s.CreateContact(ctx, acme.AccountID, NewContact{Username: name, PhoneNumber: "555"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snapshot := func() map[string]*sql.Stmt {
+		w := s.writes.stmts
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if len(w.missing) != 0 {
+			t.Errorf("statements still waiting to be prepared after a write: %v", w.missing)
+		}
+		return maps.Clone(w.stmts)
+	}
+	create("first")
+	prepared := snapshot()
+	var inserts int
+	for query := range prepared {
+		if strings.HasPrefix(query, "INSERT INTO contacts") || strings.HasPrefix(query, "INSERT INTO conversations") {
+			inserts++
+		}
+	}
+	if inserts != 2 {
+		t.Fatalf("prepared after a create: %d INSERTs, want the contact's and the conversation's: %v", inserts, slices.Collect(maps.Keys(prepared)))
+	}
+	create("second")
+	create("third")
+	if again := snapshot(); !maps.Equal(again, prepared) {
+		t.Errorf("more creates prepared statements again:\nbefore %v\nafter  %v", slices.Collect(maps.Keys(prepared)), slices.Collect(maps.Keys(again)))
 	}
 }

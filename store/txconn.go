@@ -48,11 +48,26 @@ func (w *writeStmts) get(query string) *sql.Stmt {
 // transaction that uses it next prepares it itself, and reports the error if there is one.
 func (w *writeStmts) prepareMissing(ctx context.Context) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	queries := make([]string, 0, len(w.missing))
 	for query := range w.missing {
-		delete(w.missing, query)
-		if st, err := w.db.PrepareContext(ctx, query); err == nil {
-			w.stmts[query] = st
+		queries = append(queries, query)
+	}
+	clear(w.missing)
+	w.mu.Unlock()
+	// Not under the lock: preparing waits for a free connection, and on PostgreSQL other
+	// writers' transactions, holding theirs, may be asking for statements meanwhile.
+	for _, query := range queries {
+		st, err := w.db.PrepareContext(ctx, query)
+		if err != nil {
+			continue
+		}
+		w.mu.Lock()
+		if w.stmts[query] == nil {
+			w.stmts[query], st = st, nil
+		}
+		w.mu.Unlock()
+		if st != nil {
+			_ = st.Close() // another writer prepared it first
 		}
 	}
 }

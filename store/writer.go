@@ -133,7 +133,6 @@ func (g *groupCommitter) begin() (*gorm.DB, *sql.Tx, error) {
 }
 
 func (g *groupCommitter) runBatch(batch []*writeJob) {
-	defer g.stmts.prepareMissing(context.Background()) // once the transaction is over
 	results := make([]error, len(batch))
 	tx, sqlTx, err := g.begin()
 	if err != nil {
@@ -185,8 +184,10 @@ func runJob(j *writeJob, tx *gorm.DB) (err error) {
 }
 
 // answer tells each caller its outcome: its own error, or else the batch's (a failed commit
-// fails every write in it).
+// fails every write in it). It is called once the transaction is over, which is when the
+// statements it used for the first time can be prepared on the pool.
 func (g *groupCommitter) answer(batch []*writeJob, results []error, batchErr error) {
+	g.stmts.prepareMissing(context.Background())
 	for i, j := range batch {
 		err := results[i]
 		if err == nil {
