@@ -337,14 +337,14 @@ func TestNewID(t *testing.T) {
 	}
 }
 
-// Ids sort in the order they were made, a second apart or more, so that indexes on ids grow at
-// their end; within a second they differ in their random part.
+// Ids sort in the order they were made, a millisecond apart or more, so that indexes on ids grow
+// at their end; within a millisecond they differ in their random part.
 func TestNewIDSortsByTime(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	prev := newIDAt(start)
-	for _, later := range []time.Time{start.Add(time.Second), start.Add(time.Minute), start.Add(62 * time.Second),
-		start.Add(time.Hour), start.AddDate(0, 0, 1), start.AddDate(1, 0, 0), start.AddDate(1000, 0, 0)} {
+	for _, later := range []time.Time{start.Add(time.Millisecond), start.Add(62 * time.Millisecond), start.Add(time.Second),
+		start.Add(time.Minute), start.Add(time.Hour), start.AddDate(0, 0, 1), start.AddDate(1, 0, 0), start.AddDate(100, 0, 0)} {
 		next := newIDAt(later)
 		if next <= prev {
 			t.Errorf("id made at %v, %q, sorts before or at %q", later, next, prev)
@@ -356,10 +356,10 @@ func TestNewIDSortsByTime(t *testing.T) {
 	}
 	a, b := newIDAt(start), newIDAt(start)
 	if a[:idTimeLength] != b[:idTimeLength] || a == b {
-		t.Errorf("two ids of one second: %q and %q, want the same time and different random parts", a, b)
+		t.Errorf("two ids of one millisecond: %q and %q, want the same time and different random parts", a, b)
 	}
-	if old := newIDAt(time.Unix(0, 0)); old[:idTimeLength] != "000000" {
-		t.Errorf("an id from before the epoch starts %q, want 000000", old[:idTimeLength])
+	if old := newIDAt(time.Unix(0, 0)); old[:idTimeLength] != "0000000" {
+		t.Errorf("an id from before the epoch starts %q, want 0000000", old[:idTimeLength])
 	}
 }
 
