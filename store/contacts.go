@@ -52,13 +52,13 @@ func (s *Store) CreateContact(ctx context.Context, accountID string, in NewConta
 		// every other server sharing the database: looking first would cost a query on every
 		// create to spare one on the rare conflict. Plain INSERTs, as GORM's Create would
 		// reflect over the model and read back seq, which nothing needs.
-		err := tx.Exec(`INSERT INTO contacts (id, account_id, username, phone_number, avatar_url, display_name, created_at, conversation_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, accountID, c.Username, c.PhoneNumber, c.AvatarURL, c.DisplayName, now, conv.ID).Error
+		err := execWrite(tx, `INSERT INTO contacts (id, account_id, username, phone_number, avatar_url, display_name, created_at, conversation_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, accountID, c.Username, c.PhoneNumber, c.AvatarURL, c.DisplayName, now, conv.ID)
 		if err != nil {
 			return translateConflict(err, "username", in.Username)
 		}
-		return tx.Exec(`INSERT INTO conversations (id, account_id, contact_id, created_at) VALUES (?, ?, ?, ?)`,
-			conv.ID, accountID, c.ID, now).Error
+		return execWrite(tx, `INSERT INTO conversations (id, account_id, contact_id, created_at) VALUES (?, ?, ?, ?)`,
+			conv.ID, accountID, c.ID, now)
 	})
 	if err != nil {
 		return Contact{}, err

@@ -89,8 +89,8 @@ func conversationFree(tx *gorm.DB, column, accountID, value string) error {
 // linkContact sets the conversation_id of the account's contact: to the id of the conversation
 // just made with it, or to nil when that conversation is deleted.
 func linkContact(tx *gorm.DB, accountID, contactID string, conversationID *string) error {
-	return tx.Exec(`UPDATE contacts SET conversation_id = ? WHERE account_id = ? AND id = ?`,
-		conversationID, accountID, contactID).Error
+	return execWrite(tx, `UPDATE contacts SET conversation_id = ? WHERE account_id = ? AND id = ?`,
+		conversationID, accountID, contactID)
 }
 
 // Conversation returns one conversation of the account.
@@ -151,7 +151,7 @@ func (s *Store) DeleteConversation(ctx context.Context, accountID, id string, ch
 				return err
 			}
 		}
-		if err := tx.Exec(`DELETE FROM conversations WHERE seq = ?`, c.Seq).Error; err != nil {
+		if err := execWrite(tx, `DELETE FROM conversations WHERE seq = ?`, c.Seq); err != nil {
 			return err
 		}
 		if c.ContactID != nil {

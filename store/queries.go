@@ -288,6 +288,22 @@ func runPage[T any](ctx context.Context, q querier, p pageQuery, accountID strin
 	return out, hasMore, nil
 }
 
+// execWrite runs one of the store's own statements inside a write transaction, straight on the
+// transaction's connection (txConn, with its prepared statements). GORM's Exec would add only
+// the work of building the same statement again through its callbacks, in the goroutine that
+// every write of the process waits for. Errors come back as GORM's do: a unique violation is
+// gorm.ErrDuplicatedKey.
+func execWrite(tx *gorm.DB, query string, args ...any) error {
+	if tx.Dialector.Name() == postgresDialect.String() {
+		query = postgresDialect.rebind(query)
+	}
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
+	if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok && err != nil {
+		err = t.Translate(err)
+	}
+	return err
+}
+
 // assignments is the SET clause of an UPDATE of one row, built from the fields a partial update
 // sends. A plain UPDATE, as GORM's Updates would reflect over a map for the same statement.
 type assignments struct {
@@ -305,5 +321,5 @@ func (a *assignments) exec(tx *gorm.DB, table string, seq int64) error {
 	if len(a.columns) == 0 {
 		return nil
 	}
-	return tx.Exec("UPDATE "+table+" SET "+strings.Join(a.columns, ", ")+" WHERE seq = ?", append(a.args, seq)...).Error
+	return execWrite(tx, "UPDATE "+table+" SET "+strings.Join(a.columns, ", ")+" WHERE seq = ?", append(a.args, seq)...)
 }

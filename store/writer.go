@@ -144,7 +144,7 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 			results[i] = err // the caller gave up before its write started
 			continue
 		}
-		if err := tx.Exec("SAVEPOINT write").Error; err != nil {
+		if err := execWrite(tx, "SAVEPOINT write"); err != nil {
 			_ = sqlTx.Rollback()
 			g.answer(batch, results, err)
 			return
@@ -154,7 +154,7 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 			if results[i] == nil {
 				break
 			}
-			if err := tx.Exec("ROLLBACK TO write").Error; err != nil {
+			if err := execWrite(tx, "ROLLBACK TO write"); err != nil {
 				_ = sqlTx.Rollback()
 				g.answer(batch, results, err)
 				return
@@ -163,7 +163,7 @@ func (g *groupCommitter) runBatch(batch []*writeJob) {
 				break
 			}
 		}
-		if err := tx.Exec("RELEASE write").Error; err != nil {
+		if err := execWrite(tx, "RELEASE write"); err != nil {
 			_ = sqlTx.Rollback()
 			g.answer(batch, results, err)
 			return
