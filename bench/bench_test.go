@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// TestSmoke runs the whole harness on a tiny account with a few hundred requests per scenario,
-// so that `make test` notices when it stops working. The numbers mean nothing here.
+// TestSmoke runs the whole harness on two tiny accounts with a few hundred requests per
+// scenario, so that `make test` notices when it stops working. The numbers mean nothing here.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server binaries")
@@ -23,7 +23,7 @@ func TestSmoke(t *testing.T) {
 	}
 	const requests, rounds = 300, 2
 	cfg := config{
-		Sizes:       []int{200},
+		Sizes:       []int{200, 400},
 		Requests:    requests,
 		Rounds:      rounds,
 		Concurrency: 32,
@@ -44,14 +44,16 @@ func TestSmoke(t *testing.T) {
 	}
 
 	if f := rep.Floor; f.Slices != rounds*len(scenarios) || f.Requests != requests*uint64(len(scenarios)) || f.Errors != 0 || f.RPS <= 0 {
+		// One floor slice per round of a scenario: the sizes take turns after it.
 		t.Errorf("floor: %+v, want %d slices of %d requests without errors", f, rounds*len(scenarios), requests/rounds)
 	}
-	if len(rep.Scenarios) != len(scenarios) {
-		t.Fatalf("%d scenario results, want %d:\n%s", len(rep.Scenarios), len(scenarios), table.String())
+	if len(rep.Scenarios) != 2*len(scenarios) {
+		t.Fatalf("%d scenario results, want %d:\n%s", len(rep.Scenarios), 2*len(scenarios), table.String())
 	}
 	for i, s := range rep.Scenarios {
-		if s.Scenario != scenarios[i].Name || s.Size != 200 {
-			t.Errorf("result %d is %s at %d, want %s at 200", i, s.Scenario, s.Size, scenarios[i].Name)
+		want, size := scenarios[i%len(scenarios)].Name, cfg.Sizes[i/len(scenarios)]
+		if s.Scenario != want || s.Size != size {
+			t.Errorf("result %d is %s at %d, want %s at %d", i, s.Scenario, s.Size, want, size)
 		}
 		if s.Requests != requests || s.Errors != 0 {
 			t.Errorf("%s: %d requests, %d errors (%v, %v), want %d without errors",
@@ -64,11 +66,22 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("the table has no row for %s:\n%s", s.Scenario, table.String())
 		}
 	}
-	if len(rep.Sizes) != 1 || rep.Sizes[0].SeedS <= 0 || rep.Sizes[0].StartupMaxMS <= 0 {
-		t.Errorf("sizes = %+v, want one with its seeding and start-up times", rep.Sizes)
+	if len(rep.Sizes) != 2 {
+		t.Errorf("sizes = %+v, want two", rep.Sizes)
 	}
-	if len(rep.Checks) == 0 {
-		t.Error("no targets were checked")
+	for _, size := range rep.Sizes {
+		if size.SeedS <= 0 || size.StartupMaxMS <= 0 || size.Starts != len(scenarios) {
+			t.Errorf("size %+v, want its seeding time and the start-ups of %d servers", size, len(scenarios))
+		}
+	}
+	growth := 0
+	for _, c := range rep.Checks {
+		if strings.Contains(c.Name, "p50 / its p50 at 200") {
+			growth++
+		}
+	}
+	if growth != 3 {
+		t.Errorf("%d read latency growth checks, want one for each read scenario:\n%s", growth, table.String())
 	}
 
 	data, err := os.ReadFile(cfg.Out)
@@ -82,8 +95,8 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(data, &written); err != nil {
 		t.Fatalf("results JSON: %v\n%s", err, data)
 	}
-	if written.Floor.RPS <= 0 || len(written.Scenarios) != len(scenarios) {
-		t.Fatalf("results JSON has floor %v and %d scenarios, want %d:\n%s", written.Floor.RPS, len(written.Scenarios), len(scenarios), data)
+	if written.Floor.RPS <= 0 || len(written.Scenarios) != 2*len(scenarios) {
+		t.Fatalf("results JSON has floor %v and %d scenarios, want %d:\n%s", written.Floor.RPS, len(written.Scenarios), 2*len(scenarios), data)
 	}
 	for _, s := range written.Scenarios {
 		for _, field := range []string{"size", "scenario", "rps", "p50_ms", "p99_ms", "errors", "peak_rss_mib", "floor_rps", "ratio"} {

@@ -170,7 +170,7 @@ func (r *report) printTable(w io.Writer) {
 	if r.Requests > 0 {
 		length = fmt.Sprintf("%d requests", r.Requests)
 	}
-	fmt.Fprintf(w, "%d workers, %s per scenario after a %gs warm-up, measured in %d round(s), each after a round of the floor; a new server process per scenario; peak RSS is its VmHWM\n",
+	fmt.Fprintf(w, "%d workers, %s per scenario after a %gs warm-up, measured in %d round(s), each after a round of the floor, the sizes taking turns; a new server process per scenario and size; peak RSS is its VmHWM\n",
 		r.Concurrency, length, r.WarmupS, r.Rounds)
 	for _, s := range r.Sizes {
 		fmt.Fprintf(w, "%s contacts: seeded in %.1fs; start-up to healthy: first %.0fms, median %.0fms, slowest %.0fms of %d starts\n",

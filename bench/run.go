@@ -41,7 +41,7 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 		Concurrency: cfg.Concurrency,
 		Requests:    cfg.Requests,
 		Rounds:      cfg.Rounds,
-		PeakRSS:     "VmHWM of a server process started for the scenario alone, read after its load",
+		PeakRSS:     "VmHWM of a server process started for the scenario and size alone, read after its load",
 	}
 	if cfg.Requests == 0 {
 		rep.DurationS = cfg.Duration.Seconds()
@@ -60,14 +60,9 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 	if err := r.startFloor(ctx); err != nil {
 		return nil, err
 	}
-	for _, n := range cfg.Sizes {
-		size, results, err := r.measureSize(ctx, n)
-		if err != nil {
-			_ = r.floor.p.stop()
-			return nil, err
-		}
-		rep.Sizes = append(rep.Sizes, size)
-		rep.Scenarios = append(rep.Scenarios, results...)
+	if err := r.measureAll(ctx, rep); err != nil {
+		_ = r.floor.p.stop()
+		return nil, err
 	}
 	if rep.Floor, err = r.stopFloor(); err != nil {
 		return nil, err
@@ -75,6 +70,38 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 	rep.evaluate()
 	rep.TotalS = since(start).Seconds()
 	return rep, nil
+}
+
+// measureAll seeds every size, then runs each scenario at every size, into rep.
+func (r *runner) measureAll(ctx context.Context, rep *report) error {
+	var accounts []*account
+	if !r.cfg.Keep {
+		defer func() {
+			for _, a := range accounts {
+				a.remove()
+			}
+		}()
+	}
+	for _, n := range r.cfg.Sizes {
+		a, err := r.seedSize(ctx, n)
+		if err != nil {
+			return err
+		}
+		accounts = append(accounts, a)
+	}
+	for _, sc := range r.cfg.Scenarios {
+		results, err := r.measureScenario(ctx, sc, accounts)
+		if err != nil {
+			return err
+		}
+		rep.Scenarios = append(rep.Scenarios, results...)
+	}
+	// The table lists a size's scenarios together, in the order they ran.
+	slices.SortStableFunc(rep.Scenarios, func(a, b scenarioResult) int { return a.Size - b.Size })
+	for _, a := range accounts {
+		rep.Sizes = append(rep.Sizes, a.summary())
+	}
+	return nil
 }
 
 // runner holds what the measurements of one run share.
@@ -173,89 +200,123 @@ func (r *runner) stopFloor() (floorResult, error) {
 	return out, nil
 }
 
-// measureSize seeds an account of n contacts, then runs every scenario against it, each on a
-// server process of its own.
-func (r *runner) measureSize(ctx context.Context, n int) (sizeResult, []scenarioResult, error) {
-	db := filepath.Join(r.work, fmt.Sprintf("contacts-%d.db", n))
-	if !r.cfg.Keep {
-		defer func() {
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				_ = os.Remove(db + suffix)
-			}
-		}()
-	}
-	r.logf("%s contacts: seeding", count(n))
-	start := time.Now()
-	key, ids, err := seed(ctx, db, n)
-	if err != nil {
-		return sizeResult{}, nil, err
-	}
-	size := sizeResult{Contacts: n, SeedS: since(start).Seconds()}
-	r.logf("%s contacts: seeded in %.1fs", count(n), size.SeedS)
-
-	var results []scenarioResult
-	var startups []float64 // of each scenario's server, in ms
-	for _, sc := range r.cfg.Scenarios {
-		name := fmt.Sprintf("%s %s", count(n), sc.Name)
-		args := []string{"serve", "--db", db}
-		p, err := startServer(ctx, r.protocol, args, filepath.Join(r.work, fmt.Sprintf("serve-%d-%s.log", n, sc.Name)))
-		if err != nil {
-			return sizeResult{}, nil, err
-		}
-		m, floor, err := r.measure(ctx, p, newAPI(p.base, key, ids), sc, name)
-		if err != nil {
-			return sizeResult{}, nil, err
-		}
-		res := scenarioResult{Size: n, Scenario: sc.Name, measurement: m, FloorRPS: floor.RPS}
-		if floor.RPS > 0 {
-			res.Ratio = m.RPS / floor.RPS
-		}
-		results = append(results, res)
-		startups = append(startups, m.StartupMS)
-	}
-	size.StartupFirstMS = startups[0]
-	slices.Sort(startups)
-	size.StartupMedianMS = startups[len(startups)/2]
-	size.StartupMaxMS = startups[len(startups)-1]
-	size.Starts = len(startups)
-	return size, results, nil
+// account is one size's database, seeded once for every scenario.
+type account struct {
+	n        int
+	db       string
+	key      string
+	ids      []string
+	size     sizeResult
+	startups []float64 // of each scenario's server, in ms
 }
 
-// measure warms p up with the scenario's load, then measures it in rounds, each after a round
-// of the floor. It returns both sums, reads p's peak RSS and stops p.
-func (r *runner) measure(ctx context.Context, p *process, a *api, sc scenario, name string) (m, floor measurement, err error) {
-	client := newClient(r.cfg.Concurrency)
-	defer client.CloseIdleConnections()
-	tr := a.targeter(sc.next)
-	if r.cfg.Warmup > 0 {
-		drive(ctx, client, tr, load{Concurrency: r.cfg.Concurrency, Duration: r.cfg.Warmup}, name+" (warm-up)", nil)
+// seedSize seeds an account of n contacts in a database of its own.
+func (r *runner) seedSize(ctx context.Context, n int) (*account, error) {
+	a := &account{n: n, db: filepath.Join(r.work, fmt.Sprintf("contacts-%d.db", n))}
+	r.logf("%s contacts: seeding", count(n))
+	start := time.Now()
+	var err error
+	if a.key, a.ids, err = seed(ctx, a.db, n); err != nil {
+		return nil, err
 	}
-	var server, base rounds
-	for range r.cfg.Rounds {
-		f, err := r.floorSlice(ctx, name+" floor")
-		if err != nil {
-			_ = p.stop()
-			return m, floor, err
+	a.size = sizeResult{Contacts: n, SeedS: since(start).Seconds()}
+	r.logf("%s contacts: seeded in %.1fs", count(n), a.size.SeedS)
+	return a, nil
+}
+
+// remove deletes the account's database files.
+func (a *account) remove() {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(a.db + suffix)
+	}
+}
+
+// summary is the account's size result, with the start-ups of its servers.
+func (a *account) summary() sizeResult {
+	s := a.size
+	if len(a.startups) == 0 {
+		return s
+	}
+	s.StartupFirstMS = a.startups[0]
+	sorted := slices.Sorted(slices.Values(a.startups))
+	s.StartupMedianMS = sorted[len(sorted)/2]
+	s.StartupMaxMS = sorted[len(sorted)-1]
+	s.Starts = len(sorted)
+	return s
+}
+
+// subject is one server under a scenario's load: one size of the account.
+type subject struct {
+	a      *account
+	name   string
+	p      *process
+	client *http.Client
+	tr     vegeta.Targeter
+	rounds rounds
+}
+
+// measureScenario runs one scenario at every size, each size on a server process of its own.
+// The sizes take turns within each round, right after the floor's slice, so that the machine's
+// drift reaches every size alike, and a read's latency at one size compares fairly with its
+// latency at another. It returns the peak RSS of each server and stops them.
+func (r *runner) measureScenario(ctx context.Context, sc scenario, accounts []*account) (results []scenarioResult, err error) {
+	var subjects []*subject
+	defer func() {
+		for _, s := range subjects {
+			s.client.CloseIdleConnections()
+			if s.p != nil && s.p.Running() {
+				_ = s.p.stop()
+			}
 		}
-		base.add(f)
-		server.add(drive(ctx, client, tr, r.round(), name, func(res *vegeta.Result) { server.latencies.Add(res.Latency) }))
+	}()
+	for _, a := range accounts {
+		s := &subject{a: a, name: fmt.Sprintf("%s %s", count(a.n), sc.Name), client: newClient(r.cfg.Concurrency)}
+		subjects = append(subjects, s)
+		args := []string{"serve", "--db", a.db}
+		if s.p, err = startServer(ctx, r.protocol, args, filepath.Join(r.work, fmt.Sprintf("serve-%d-%s.log", a.n, sc.Name))); err != nil {
+			return nil, err
+		}
+		s.tr = newAPI(s.p.base, a.key, a.ids).targeter(sc.next)
+		if r.cfg.Warmup > 0 {
+			drive(ctx, s.client, s.tr, load{Concurrency: r.cfg.Concurrency, Duration: r.cfg.Warmup}, s.name+" (warm-up)", nil)
+		}
 	}
-	m, floor = server.sum(), base.sum()
-	m.StartupMS = ms(p.Startup)
-	rss, rssErr := p.PeakRSS()
-	m.PeakRSSMiB = float64(rss) / (1 << 20)
-	if err := p.stop(); err != nil {
-		return m, floor, fmt.Errorf("%s: server %w", name, err)
+	var floor rounds
+	for range r.cfg.Rounds {
+		f, err := r.floorSlice(ctx, sc.Name+" floor")
+		if err != nil {
+			return nil, err
+		}
+		floor.add(f)
+		for _, s := range subjects {
+			s.rounds.add(drive(ctx, s.client, s.tr, r.round(), s.name, func(res *vegeta.Result) { s.rounds.latencies.Add(res.Latency) }))
+		}
 	}
-	if rssErr != nil {
-		return m, floor, fmt.Errorf("%s: peak RSS: %w", name, rssErr)
+	floorRPS := floor.sum().RPS
+	for _, s := range subjects {
+		m := s.rounds.sum()
+		m.StartupMS = ms(s.p.Startup)
+		rss, rssErr := s.p.PeakRSS()
+		m.PeakRSSMiB = float64(rss) / (1 << 20)
+		if err := s.p.stop(); err != nil {
+			return nil, fmt.Errorf("%s: server %w", s.name, err)
+		}
+		if rssErr != nil {
+			return nil, fmt.Errorf("%s: peak RSS: %w", s.name, rssErr)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res := scenarioResult{Size: s.a.n, Scenario: sc.Name, measurement: m, FloorRPS: floorRPS}
+		if floorRPS > 0 {
+			res.Ratio = m.RPS / floorRPS
+		}
+		results = append(results, res)
+		s.a.startups = append(s.a.startups, m.StartupMS)
+		r.logf("%-22s %8d requests %9.0f req/s  p50 %7.2fms  p99 %7.2fms  errors %d  peak RSS %.1f MiB  start-up %.0fms  (floor %.0f req/s)",
+			s.name, m.Requests, m.RPS, m.P50ms, m.P99ms, m.Errors, m.PeakRSSMiB, m.StartupMS, floorRPS)
 	}
-	if err := ctx.Err(); err != nil {
-		return m, floor, err
-	}
-	r.logf("%-22s %8d requests %9.0f req/s  p50 %7.2fms  p99 %7.2fms  errors %d  peak RSS %.1f MiB  start-up %.0fms  (floor %.0f req/s)",
-		name, m.Requests, m.RPS, m.P50ms, m.P99ms, m.Errors, m.PeakRSSMiB, m.StartupMS, floor.RPS)
-	return m, floor, nil
+	return results, nil
 }
 
 // rounds adds up the rounds of one load.
