@@ -83,8 +83,30 @@ func (s *Store) Contact(ctx context.Context, accountID, id string) (Contact, err
 // UpdateContact applies the changes that are Set and returns the contact as it now is.
 // check, if not nil, runs first, on the contact as it is.
 func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch ContactChanges, check Precondition[Contact]) (Contact, error) {
+	var set assignments
+	if ch.Username.Set {
+		set.add("username", *ch.Username.Value) // the unique index refuses a taken one
+	}
+	if ch.PhoneNumber.Set {
+		set.add("phone_number", *ch.PhoneNumber.Value)
+	}
+	if ch.AvatarURL.Set {
+		set.add("avatar_url", ch.AvatarURL.Value)
+	}
+	if ch.DisplayName.Set {
+		set.add("display_name", ch.DisplayName.Value)
+	}
+	username := derefOr(ch.Username.Value, "")
 	var out Contact
 	err := s.writes.write(ctx, func(tx *gorm.DB) error {
+		if check == nil && len(set.columns) > 0 {
+			// Nothing needs the contact as it was: change it and read it back in one statement.
+			err := set.returning(ctx, tx, "contacts", contactRow, accountID, id, func(row scanner) (err error) {
+				out, err = scanContact(row)
+				return err
+			})
+			return translateConflict(err, "username", username)
+		}
 		c, err := getContact(ctx, txQuerier(tx), accountID, id)
 		if err != nil {
 			return err
@@ -94,30 +116,30 @@ func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch Cont
 				return err
 			}
 		}
-		var set assignments
-		if ch.Username.Set {
-			c.Username = *ch.Username.Value
-			set.add("username", c.Username) // the unique index refuses a taken one
-		}
-		if ch.PhoneNumber.Set {
-			c.PhoneNumber = *ch.PhoneNumber.Value
-			set.add("phone_number", c.PhoneNumber)
-		}
-		if ch.AvatarURL.Set {
-			c.AvatarURL = ch.AvatarURL.Value
-			set.add("avatar_url", c.AvatarURL)
-		}
-		if ch.DisplayName.Set {
-			c.DisplayName = ch.DisplayName.Value
-			set.add("display_name", c.DisplayName)
-		}
 		if err := set.exec(tx, "contacts", c.Seq); err != nil {
-			return translateConflict(err, "username", c.Username)
+			return translateConflict(err, "username", username)
 		}
+		ch.apply(&c)
 		out = c
 		return nil
 	})
 	return out, err
+}
+
+// apply makes the changes that are Set to c.
+func (ch ContactChanges) apply(c *Contact) {
+	if ch.Username.Set {
+		c.Username = *ch.Username.Value
+	}
+	if ch.PhoneNumber.Set {
+		c.PhoneNumber = *ch.PhoneNumber.Value
+	}
+	if ch.AvatarURL.Set {
+		c.AvatarURL = ch.AvatarURL.Value
+	}
+	if ch.DisplayName.Set {
+		c.DisplayName = ch.DisplayName.Value
+	}
 }
 
 // DeleteContact deletes a contact and, in the same transaction, its conversation. check, if not

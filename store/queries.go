@@ -133,6 +133,9 @@ const contactColumns = `c.seq, c.id, c.account_id, c.username, c.phone_number, c
 
 const contactFrom = ` FROM contacts c`
 
+// contactRow is contactColumns without the table's alias, for RETURNING.
+var contactRow = strings.ReplaceAll(contactColumns, "c.", "")
+
 func scanContact(row scanner) (Contact, error) {
 	var (
 		c                      Contact
@@ -298,8 +301,13 @@ func execWrite(tx *gorm.DB, query string, args ...any) error {
 		query = postgresDialect.rebind(query)
 	}
 	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
+	return translate(tx, err)
+}
+
+// translate turns a driver's error into GORM's, as GORM's own calls do.
+func translate(tx *gorm.DB, err error) error {
 	if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok && err != nil {
-		err = t.Translate(err)
+		return t.Translate(err)
 	}
 	return err
 }
@@ -314,6 +322,19 @@ type assignments struct {
 func (a *assignments) add(column string, value any) {
 	a.columns = append(a.columns, column+" = ?")
 	a.args = append(a.args, value)
+}
+
+// returning updates the row of table with this account and id, and scans the row as it now
+// is, in one statement: on a large table the lookup of a random id is the costly part of an
+// update, and this makes it once. columns are the row's, without a table alias. It must
+// have something to set.
+func (a *assignments) returning(ctx context.Context, tx *gorm.DB, table, columns, accountID, id string, scan func(scanner) error) error {
+	query := "UPDATE " + table + " SET " + strings.Join(a.columns, ", ") + " WHERE account_id = ? AND id = ? RETURNING " + columns
+	err := scan(txQuerier(tx).QueryRowContext(ctx, query, append(a.args, accountID, id)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return translate(tx, err)
 }
 
 // exec updates the row of table at seq; with nothing to set it does nothing.
