@@ -184,7 +184,13 @@ func init() {
 		// Each write runs in a savepoint (group commit), whose journal of changed pages would
 		// otherwise spill to a temporary file once it passes 64 KiB: a file write inside
 		// every INSERT. In memory it costs no system call.
-		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		if _, err := c.Exec("PRAGMA temp_store = MEMORY", nil); err != nil {
+			return err
+		}
+		// The store's checkpointer copies the WAL back while the writer goes on; the writer's
+		// own automatic checkpoint is only a backstop (checkpoint.go). Readers never commit a
+		// write, so the setting only ever matters on the writer.
+		_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpointPages), nil)
 		return err
 	}})
 }

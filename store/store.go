@@ -26,7 +26,10 @@ type Store struct {
 	reads *stmtCache
 	// writes runs every write on the writer connections, with group commit.
 	writes *groupCommitter
-	now    func() time.Time
+	// checkpoints copies SQLite's WAL back into the database file beside the writer; nil on
+	// PostgreSQL.
+	checkpoints *checkpointer
+	now         func() time.Time
 }
 
 // Options tune Open. The zero value of each field picks its default.
@@ -91,20 +94,27 @@ func Open(dsn string, opts Options) (*Store, error) {
 		_ = sqlReader.Close()
 		return nil, err
 	}
-	return &Store{
+	s := &Store{
 		dialect: d,
 		writer:  writer,
 		reader:  reader,
 		reads:   newStmtCache(sqlReader, d),
 		writes:  writes,
 		now:     now,
-	}, nil
+	}
+	if d == sqliteDialect {
+		s.checkpoints = startCheckpointer(sqlReader)
+	}
+	return s, nil
 }
 
 // Close closes both connection pools. On SQLite the last close checkpoints the WAL into the
 // main file.
 func (s *Store) Close() error {
 	s.writes.close()
+	if s.checkpoints != nil {
+		s.checkpoints.close()
+	}
 	s.reads.close()
 	var errs []error
 	for _, db := range []*gorm.DB{s.reader, s.writer} {

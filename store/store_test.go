@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -784,5 +785,34 @@ func TestPanickingWriteFailsAlone(t *testing.T) {
 	page, _, err := s.ListContacts(ctx, acct, Page{Limit: 10}, ContactFilter{})
 	if err != nil || len(page) != 1 || page[0].Username != "after" {
 		t.Errorf("contacts after a panicking write: %+v, %v; want only the later one", page, err)
+	}
+}
+
+// TestCheckpointerCopiesTheWAL writes a few hundred pages, far fewer than the writer's own
+// automatic checkpoint waits for, and checks that the database file catches up with the WAL
+// anyway: the checkpointer copied them, beside the writer.
+func TestCheckpointerCopiesTheWAL(t *testing.T) {
+	t.Parallel()
+	s, path := openTest(t)
+	ctx := context.Background()
+	acme := newAccount(t, s, "acme")
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	if _, err := s.SeedContacts(ctx, acme.AccountID, 5000); err != nil {
+		t.Fatal(err)
+	}
+	const grown = 1 << 20 // 5,000 contacts and their conversations take well over 1 MiB
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < before+grown {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file is %d bytes, %d before 5,000 contacts: the WAL was not checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
