@@ -83,6 +83,9 @@ func (s *Store) Contact(ctx context.Context, accountID, id string) (Contact, err
 // UpdateContact applies the changes that are Set and returns the contact as it now is.
 // check, if not nil, runs first, on the contact as it is.
 func (s *Store) UpdateContact(ctx context.Context, accountID, id string, ch ContactChanges, check Precondition[Contact]) (Contact, error) {
+	if !ValidID(id) {
+		return Contact{}, ErrNotFound
+	}
 	var set assignments
 	if ch.Username.Set {
 		set.add("username", *ch.Username.Value) // the unique index refuses a taken one

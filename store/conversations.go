@@ -60,7 +60,7 @@ func (s *Store) CreateConversation(ctx context.Context, accountID string, in New
 			return translateConflict(err, field, value)
 		}
 		if in.ContactID != nil {
-			return linkContact(tx, accountID, *in.ContactID, &conv.ID)
+			return linkContact(tx, accountID, *in.ContactID, conv.ID)
 		}
 		return nil
 	})
@@ -86,9 +86,9 @@ func conversationFree(tx *gorm.DB, column, accountID, value string) error {
 	}
 }
 
-// linkContact sets the conversation_id of the account's contact: to the id of the conversation
-// just made with it, or to nil when that conversation is deleted.
-func linkContact(tx *gorm.DB, accountID, contactID string, conversationID *string) error {
+// linkContact sets the conversation_id of the account's contact to the conversation just made
+// with it.
+func linkContact(tx *gorm.DB, accountID, contactID, conversationID string) error {
 	return execWrite(tx, `UPDATE contacts SET conversation_id = ? WHERE account_id = ? AND id = ?`,
 		conversationID, accountID, contactID)
 }
@@ -151,11 +151,18 @@ func (s *Store) DeleteConversation(ctx context.Context, accountID, id string, ch
 				return err
 			}
 		}
-		if err := execWrite(tx, `DELETE FROM conversations WHERE seq = ?`, c.Seq); err != nil {
+		deleted, err := execWriteRows(tx, `DELETE FROM conversations WHERE seq = ?`, c.Seq)
+		if err != nil {
 			return err
 		}
+		if deleted == 0 {
+			return ErrNotFound // deleted by another server since it was read
+		}
 		if c.ContactID != nil {
-			return linkContact(tx, accountID, *c.ContactID, nil)
+			// Only if the contact still names this conversation: once it is gone, another
+			// server may already have made the contact a new one.
+			return execWrite(tx, `UPDATE contacts SET conversation_id = NULL WHERE account_id = ? AND id = ? AND conversation_id = ?`,
+				accountID, *c.ContactID, c.ID)
 		}
 		return nil
 	})

@@ -249,3 +249,37 @@ func TestWritesReusePreparedStatements(t *testing.T) {
 		t.Errorf("more creates prepared statements again:\nbefore %v\nafter  %v", slices.Collect(maps.Keys(prepared)), slices.Collect(maps.Keys(again)))
 	}
 }
+
+// TestConcurrentDeletesOfOneConversation deletes one conversation from two goroutines at once:
+// one delete succeeds, the other finds nothing to delete, on either database, and the contact
+// is left with no conversation.
+func TestConcurrentDeletesOfOneConversation(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	ctx := context.Background()
+	acme := newAccount(t, s, "acme")
+	c, err := s.CreateContact(ctx, acme.AccountID, NewContact{Username: "frank", PhoneNumber: "555"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	start := make(chan struct{})
+	for range 2 {
+		go func() {
+			<-start
+			errs <- s.DeleteConversation(ctx, acme.AccountID, *c.ConversationID, nil)
+		}()
+	}
+	close(start)
+	got := []error{<-errs, <-errs}
+	if !(got[0] == nil && errors.Is(got[1], ErrNotFound) || got[1] == nil && errors.Is(got[0], ErrNotFound)) {
+		t.Errorf("two deletes of one conversation: %v, want one success and one ErrNotFound", got)
+	}
+	after, err := s.Contact(ctx, acme.AccountID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ConversationID != nil {
+		t.Errorf("contact's conversation_id = %s after its conversation was deleted, want null", *after.ConversationID)
+	}
+}

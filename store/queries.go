@@ -297,11 +297,20 @@ func runPage[T any](ctx context.Context, q querier, p pageQuery, accountID strin
 // every write of the process waits for. Errors come back as GORM's do: a unique violation is
 // gorm.ErrDuplicatedKey.
 func execWrite(tx *gorm.DB, query string, args ...any) error {
+	_, err := execWriteRows(tx, query, args...)
+	return err
+}
+
+// execWriteRows is execWrite, returning how many rows the statement changed.
+func execWriteRows(tx *gorm.DB, query string, args ...any) (int64, error) {
 	if tx.Dialector.Name() == postgresDialect.String() {
 		query = postgresDialect.rebind(query)
 	}
-	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
-	return translate(tx, err)
+	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
+	if err != nil {
+		return 0, translate(tx, err)
+	}
+	return res.RowsAffected()
 }
 
 // translate turns a driver's error into GORM's, as GORM's own calls do.

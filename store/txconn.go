@@ -22,7 +22,7 @@ type writeStmts struct {
 	mu sync.Mutex
 	// stmts are ready for any transaction. A statement first seen inside a transaction cannot be
 	// prepared on the pool there and then: on SQLite the transaction holds the pool's one
-	// connection. It is prepared in the transaction and queued in missing, and prepareMissing
+	// connection. It runs unprepared in the transaction and is queued in missing; prepareMissing
 	// puts it on the pool once the transaction has ended.
 	stmts   map[string]*sql.Stmt
 	missing map[string]bool
@@ -88,39 +88,35 @@ type txConn struct {
 	stmts *writeStmts
 }
 
-func (c txConn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// The methods use the pool's statement when there is one. A statement not prepared on the pool
+// yet runs on the transaction as database/sql runs any query, and get has queued it to be
+// prepared once the transaction is over. (Preparing it separately here would, on PostgreSQL,
+// turn a failure into an aborted transaction that hides the failure's own error.)
+
+func (c txConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st := c.stmts.get(query); st != nil {
 		return c.tx.StmtContext(ctx, st), nil
 	}
 	return c.tx.PrepareContext(ctx, query) // closed with the transaction
 }
 
-func (c txConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return c.stmt(ctx, query)
-}
-
 func (c txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := c.stmt(ctx, query)
-	if err != nil {
-		return nil, err
+	if st := c.stmts.get(query); st != nil {
+		return c.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return st.ExecContext(ctx, args...)
+	return c.tx.ExecContext(ctx, query, args...)
 }
 
 func (c txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := c.stmt(ctx, query)
-	if err != nil {
-		return nil, err
+	if st := c.stmts.get(query); st != nil {
+		return c.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return st.QueryContext(ctx, args...)
+	return c.tx.QueryContext(ctx, query, args...)
 }
 
 func (c txConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := c.stmt(ctx, query)
-	if err != nil {
-		// sql.Row cannot be made with an error; running the query unprepared surfaces it from
-		// Scan as usual.
-		return c.tx.QueryRowContext(ctx, query, args...)
+	if st := c.stmts.get(query); st != nil {
+		return c.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return st.QueryRowContext(ctx, args...)
+	return c.tx.QueryRowContext(ctx, query, args...)
 }

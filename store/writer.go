@@ -185,9 +185,13 @@ func runJob(j *writeJob, tx *gorm.DB) (err error) {
 
 // answer tells each caller its outcome: its own error, or else the batch's (a failed commit
 // fails every write in it). It is called once the transaction is over, which is when the
-// statements it used for the first time can be prepared on the pool.
+// statements it used for the first time can be prepared on the pool; not after a failed
+// transaction, which may mean the database is unreachable, and preparing would only delay the
+// bad news.
 func (g *groupCommitter) answer(batch []*writeJob, results []error, batchErr error) {
-	g.stmts.prepareMissing(context.Background())
+	if batchErr == nil {
+		g.stmts.prepareMissing(context.Background())
+	}
 	for i, j := range batch {
 		err := results[i]
 		if err == nil {
